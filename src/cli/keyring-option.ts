@@ -1,0 +1,9 @@
+import type { TrustedKey } from '../packs/keys.js';
+import { DEFAULT_KEYRING, readKeyringFile } from '../packs/keyring.js';
+
+/** The default keyring plus every `--keyring FILE`. */
+export async function keyringFrom(files: readonly string[] | undefined): Promise<TrustedKey[]> {
+  const keys = [...DEFAULT_KEYRING];
+  for (const file of files ?? []) keys.push(...(await readKeyringFile(file)));
+  return keys;
+}

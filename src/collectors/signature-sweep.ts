@@ -1,0 +1,156 @@
+import { type Finding, fingerprint } from '../core/finding.js';
+import { ConfidenceSchema, type Severity, SeveritySchema } from '../core/severity.js';
+import type { FileDigests } from '../matchers/hash-matcher.js';
+import type { MatcherSet } from '../matchers/matcher-set.js';
+import { type YaraExternalValues, type YaraMatch, YaraTimeoutError } from '../matchers/yara-engine.js';
+import type { PackedIndicator } from '../packs/intel.js';
+import { severityFromScore } from '../packs/ioc-list.js';
+import { isMalwareFileType } from './file-types.js';
+
+/** A file as the sweep sees it: where it is, what was read, and (when small enough) its bytes. */
+export interface SweepInput {
+  /** Full path on this machine. */
+  path: string;
+  /** Path inside a mounted image, when scanning one. */
+  imagePath?: string;
+  size: number;
+  digests: FileDigests;
+  head: Uint8Array;
+  content?: Uint8Array;
+}
+
+export interface SweepOptions {
+  /** Run YARA on every file, not just the types malware hides in. */
+  allFiles: boolean;
+}
+
+/** Whether YARA looked at the file, and if not, why. */
+export type YaraStatus = 'scanned' | 'no-rules' | 'not-malware-type' | 'too-large' | 'timed-out' | 'failed';
+
+/** True when YARA should see this file at all (before size limits). */
+export function wantsYara(input: Pick<SweepInput, 'path' | 'head'>, options: SweepOptions): boolean {
+  return options.allFiles || isMalwareFileType(input.head, baseName(input.path));
+}
+
+/** Matches one file against hashes, names and YARA; a YARA failure is reported in `yara`, never thrown. */
+export function sweepFile(
+  input: SweepInput,
+  matchers: MatcherSet,
+  options: SweepOptions,
+): { findings: Finding[]; yara: YaraStatus; yaraError?: string } {
+  const findings: Finding[] = [];
+  const namePath = (input.imagePath ?? input.path).replaceAll('\\', '/');
+  const fileFacts = { size: input.size, ...input.digests };
+
+  for (const indicator of matchers.hashes.match(input.digests)) {
+    findings.push(
+      indicatorFinding(indicator, input, {
+        algorithm: indicator.kind,
+        value: indicator.value,
+        ...(indicator.fileName ? { knownAs: indicator.fileName } : {}),
+        ...(indicator.role ? { role: indicator.role } : {}),
+        file: fileFacts,
+      }),
+    );
+  }
+  for (const indicator of matchers.names.match(namePath)) {
+    findings.push(indicatorFinding(indicator, input, { pattern: indicator.value, matched: namePath, file: fileFacts }));
+  }
+
+  let yara: YaraStatus = 'no-rules';
+  if (matchers.yara) {
+    if (!wantsYara(input, options)) yara = 'not-malware-type';
+    else if (!input.content) yara = 'too-large';
+    else {
+      const externals: YaraExternalValues = yaraExternals(input, namePath);
+      try {
+        for (const match of matchers.yara.scan(input.content, externals)) findings.push(yaraFinding(match, input, fileFacts));
+        yara = 'scanned';
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { findings, yara: error instanceof YaraTimeoutError ? 'timed-out' : 'failed', yaraError: message };
+      }
+    }
+  }
+  return { findings, yara };
+}
+
+function indicatorFinding(indicator: PackedIndicator, input: SweepInput, evidence: Record<string, unknown>): Finding {
+  return {
+    fingerprint: fingerprint(indicator.packId, indicator.id, input.path),
+    kind: indicator.kind,
+    indicatorId: indicator.id,
+    packId: indicator.packId,
+    severity: indicator.severity,
+    confidence: indicator.confidence,
+    title: indicator.title,
+    subject: subjectOf(input),
+    evidence,
+    references: indicator.references,
+  };
+}
+
+function yaraFinding(match: YaraMatch, input: SweepInput, file: Record<string, unknown>): Finding {
+  const packId = match.namespace.startsWith('local/') ? 'local' : (match.namespace.split('/')[0] ?? 'local');
+  const meta = match.meta;
+  const references = ['reference', 'references', 'url']
+    .map((k) => meta[k])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+  return {
+    fingerprint: fingerprint(packId, match.rule, input.path),
+    kind: 'yara',
+    indicatorId: match.rule,
+    packId,
+    severity: yaraSeverity(meta),
+    confidence: ConfidenceSchema.safeParse(meta.confidence).data ?? 'medium',
+    title: typeof meta.description === 'string' ? meta.description : typeof meta.title === 'string' ? meta.title : match.rule,
+    subject: subjectOf(input),
+    evidence: {
+      rule: match.rule,
+      namespace: match.namespace,
+      tags: match.tags,
+      strings: match.strings.slice(0, 20).map((s) => ({ id: s.id, offsets: s.offsets.slice(0, 8) })),
+      file,
+    },
+    references,
+  };
+}
+
+/** Severity from rule meta: `severity`, else a Loki/THOR `score`, else high. */
+function yaraSeverity(meta: YaraMatch['meta']): Severity {
+  const named = SeveritySchema.safeParse(typeof meta.severity === 'string' ? meta.severity.toLowerCase() : undefined);
+  if (named.success) return named.data;
+  const score = typeof meta.score === 'number' ? meta.score : Number.parseInt(String(meta.score ?? ''), 10);
+  return severityFromScore(Number.isFinite(score) ? score : undefined, 'high');
+}
+
+function yaraExternals(input: SweepInput, namePath: string): YaraExternalValues {
+  const name = baseName(namePath);
+  const dot = name.lastIndexOf('.');
+  return {
+    filename: name,
+    filepath: namePath.slice(0, Math.max(0, namePath.length - name.length - 1)),
+    extension: dot > 0 ? name.slice(dot).toLowerCase() : '',
+    filetype: fileTypeLabel(input.head),
+    owner: '',
+    md5: input.digests.md5 ?? '',
+  };
+}
+
+/** Loki's `filetype` labels for the common magics. */
+function fileTypeLabel(head: Uint8Array): string {
+  if (head[0] === 0x4d && head[1] === 0x5a) return 'EXE';
+  if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) return 'ELF';
+  if ((head[0] === 0xcf || head[0] === 0xce) && head[1] === 0xfa && head[2] === 0xed && head[3] === 0xfe) return 'MACH-O';
+  if (head[0] === 0x50 && head[1] === 0x4b) return 'ZIP';
+  if (head[0] === 0xd0 && head[1] === 0xcf) return 'MS-OFFICE';
+  return '';
+}
+
+function subjectOf(input: SweepInput): Finding['subject'] {
+  return input.imagePath ? { path: input.path, imagePath: input.imagePath } : { path: input.path };
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

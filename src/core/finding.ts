@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { IndicatorKindSchema } from './indicator.js';
+import { ConfidenceSchema, SeveritySchema } from './severity.js';
+
+/** Where a finding was seen: a file today; an installed app or a log line in other commands. */
+export const SubjectSchema = z.object({
+  /** Full path on the scanning machine. */
+  path: z.string().optional(),
+  /** Path inside a mounted image (`--root`), as the imaged system saw it. */
+  imagePath: z.string().optional(),
+});
+export type Subject = z.infer<typeof SubjectSchema>;
+
+/** One indicator that matched one subject. */
+export const FindingSchema = z.object({
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  kind: IndicatorKindSchema,
+  indicatorId: z.string(),
+  packId: z.string(),
+  severity: SeveritySchema,
+  confidence: ConfidenceSchema,
+  title: z.string(),
+  subject: SubjectSchema,
+  evidence: z.record(z.string(), z.unknown()),
+  references: z.array(z.string()),
+});
+export type Finding = z.infer<typeof FindingSchema>;
+
+/** A stable identity for "this indicator on this subject", the same across scans and hosts' reports. */
+export function fingerprint(packId: string, indicatorId: string, subjectKey: string): string {
+  return createHash('sha256').update(`${packId}\0${indicatorId}\0${subjectKey}`).digest('hex');
+}

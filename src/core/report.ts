@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { FindingSchema } from './finding.js';
+
+/** A signature source the run used: a signed pack, or the user's local unsigned files. */
+export const PackRefSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  sequence: z.number().int().nonnegative().optional(),
+  signed: z.boolean(),
+  keyId: z.string().optional(),
+  /** SHA-256 of the exact manifest bytes. */
+  digest: z.string().optional(),
+  expiresAt: z.string().optional(),
+  stale: z.boolean().optional(),
+  /** Local inputs only: the files that were loaded. */
+  files: z.array(z.string()).optional(),
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type PackRef = z.infer<typeof PackRefSchema>;
+
+export const FileProblemSchema = z.object({ path: z.string(), code: z.string(), message: z.string() });
+/** A file or input that a part of the scan could not cover, and why. */
+export type FileProblem = z.infer<typeof FileProblemSchema>;
+
+/** What one part of the scan covered. */
+export const CoverageSchema = z.object({
+  name: z.string(),
+  outcome: z.enum(['complete', 'partial', 'skipped']),
+  reason: z.string().optional(),
+  /** How many problems there were; `problems` holds at most the first few hundred. */
+  problemCount: z.number().int().nonnegative(),
+  problems: z.array(FileProblemSchema),
+});
+export type Coverage = z.infer<typeof CoverageSchema>;
+
+export const HostInfoSchema = z.object({
+  hostname: z.string(),
+  os: z.string(),
+  osRelease: z.string(),
+  arch: z.string(),
+});
+export type HostInfo = z.infer<typeof HostInfoSchema>;
+
+export const InstalledAppSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  publisher: z.string().optional(),
+  source: z.string(),
+  location: z.string(),
+  user: z.string().optional(),
+});
+export type InstalledApp = z.infer<typeof InstalledAppSchema>;
+
+/** The outcome of one run: what was looked at, with what, what was found, what was missed. Schema v1. */
+export const ReportSchema = z.object({
+  schemaVersion: z.literal(1),
+  reportId: z.string().uuid(),
+  tool: z.object({ name: z.literal('chainsweep'), version: z.string() }),
+  command: z.enum(['scan']),
+  host: HostInfoSchema,
+  startedAt: z.string().datetime(),
+  finishedAt: z.string().datetime(),
+  outcome: z.enum(['complete', 'partial']),
+  scope: z.object({
+    paths: z.array(z.string()),
+    imageRoot: z.string().optional(),
+    excludes: z.array(z.string()),
+    yaraFiles: z.enum(['malware-types', 'all-files']),
+    maxYaraBytes: z.number().int().positive(),
+    crossFilesystems: z.boolean(),
+  }),
+  packs: z.array(PackRefSchema),
+  coverage: z.array(CoverageSchema),
+  inventory: z.object({ apps: z.array(InstalledAppSchema) }),
+  findings: z.array(FindingSchema),
+  stats: z.object({
+    files: z.number().int().nonnegative(),
+    bytes: z.number().int().nonnegative(),
+    yaraFiles: z.number().int().nonnegative(),
+    yaraBytes: z.number().int().nonnegative(),
+    /** Files not (fully) examined, by reason: `special`, `excluded`, `other-filesystem`, `yara-too-large`, ... */
+    skipped: z.record(z.string(), z.number().int().nonnegative()),
+    durationMs: z.number().nonnegative(),
+  }),
+});
+export type Report = z.infer<typeof ReportSchema>;

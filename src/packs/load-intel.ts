@@ -1,0 +1,87 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { UserError } from '../core/errors.js';
+import { emptyIntel, type IntelSet, mergeIntel } from './intel.js';
+import type { TrustedKey } from './keys.js';
+import { loadLocalIntel } from './local-intel.js';
+import { MANIFEST_FILE } from './manifest.js';
+import { readPackContent } from './pack-content.js';
+import { verifyPack } from './verify-pack.js';
+
+/** The folder of packs that ship with chainsweep (`packs/` at the package root). */
+export const BUNDLED_PACKS_DIR = fileURLToPath(new URL('../../packs/', import.meta.url));
+
+export interface IntelOptions {
+  keyring: readonly TrustedKey[];
+  /** Load the bundled packs. */
+  bundled: boolean;
+  /** Extra pack folders, or folders of packs. */
+  packDirs: string[];
+  iocFiles: string[];
+  yaraPaths: string[];
+  requireFresh: boolean;
+  now?: Date;
+}
+
+/** Verifies and loads every pack and local input; a pack that fails verification stops everything. */
+export async function loadIntel(options: IntelOptions): Promise<{ intel: IntelSet; diagnostics: Diagnostic[] }> {
+  const intel = emptyIntel();
+  const diagnostics: Diagnostic[] = [];
+  const dirs = [...(options.bundled ? await packDirsIn(BUNDLED_PACKS_DIR) : []), ...(await expandPackDirs(options.packDirs))];
+  const seen = new Map<string, string>();
+  for (const dir of dirs) {
+    const pack = await verifyPack(dir, {
+      keyring: options.keyring,
+      requireFresh: options.requireFresh,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const id = pack.manifest.id;
+    const other = seen.get(id);
+    if (other) throw new UserError('PACK_INVALID', `pack ${id} is loaded twice: from ${other} and ${dir}`);
+    seen.set(id, dir);
+    if (pack.stale) {
+      diagnostics.push({ level: 'warning', file: dir, message: `pack ${id} expired on ${pack.manifest.expires}; update it or pass --require-fresh to refuse stale packs` });
+    }
+    mergeIntel(intel, readPackContent(pack));
+  }
+  const local = await loadLocalIntel(options.iocFiles, options.yaraPaths);
+  diagnostics.push(...local.diagnostics);
+  return { intel: mergeIntel(intel, local.intel), diagnostics };
+}
+
+/** Pack folders inside `dir` (each holding a manifest.json). */
+async function packDirsIn(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    const candidates = entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort();
+    const result: string[] = [];
+    for (const candidate of candidates) if (await hasManifest(candidate)) result.push(candidate);
+    return result;
+  } catch {
+    return [];
+  }
+}
+
+/** Each `--pack` argument is a pack folder or a folder of packs. */
+async function expandPackDirs(dirs: string[]): Promise<string[]> {
+  const result: string[] = [];
+  for (const dir of dirs) {
+    if (await hasManifest(dir)) result.push(dir);
+    else {
+      const inside = await packDirsIn(dir);
+      if (inside.length === 0) throw new UserError('PACK_INVALID', `pack ${dir}: no ${MANIFEST_FILE} here or in its subfolders`);
+      result.push(...inside);
+    }
+  }
+  return result;
+}
+
+async function hasManifest(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).includes(MANIFEST_FILE);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { arch, availableParallelism, homedir, hostname, platform, release } from 'node:os';
+import { basename, resolve } from 'node:path';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { UserError } from '../core/errors.js';
+import type { Finding } from '../core/finding.js';
+import type { Report } from '../core/report.js';
+import { severityRank } from '../core/severity.js';
+import { globToRegExp } from '../matchers/glob.js';
+import type { IntelSet } from '../packs/intel.js';
+import { CoverageTracker } from './coverage.js';
+import { liveMountSkips } from './mounts.js';
+import type { FileOutcome } from './protocol.js';
+import { SweepPool } from './sweep-pool.js';
+import { walkFiles } from './walk.js';
+
+export interface ScanOptions {
+  /** Files and folders to sweep; default: the user's home, or the whole image with `imageRoot`. */
+  paths: string[];
+  /** Root of a mounted disk image: paths are read under it and reported as the imaged system saw them. */
+  imageRoot?: string;
+  excludes: string[];
+  allFiles: boolean;
+  maxYaraBytes: number;
+  crossFilesystems: boolean;
+  threads?: number;
+  yaraTimeoutMs: number;
+  intel: IntelSet;
+  /** Problems already found in the inputs (IOC lines); they make the intel coverage partial. */
+  intelDiagnostics: Diagnostic[];
+  /** Refuse to scan when a rule file does not compile. */
+  strict: boolean;
+  toolVersion: string;
+  signal?: AbortSignal;
+  onDiagnostics?: (diagnostics: Diagnostic[]) => void;
+  onFinding?: (finding: Finding) => void;
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+export interface ScanProgress {
+  files: number;
+  bytes: number;
+  currentDir: string;
+}
+
+/** Sweeps the paths with the given intel and returns the report; problems with single files never stop it. */
+export async function scan(options: ScanOptions): Promise<Report> {
+  const startedAt = new Date();
+  const imageRoot = options.imageRoot === undefined ? undefined : resolve(options.imageRoot);
+  const roots = await resolveRoots(options.paths, imageRoot);
+  const excluded = compileExcludes(options.excludes);
+
+  const walkCoverage = new CoverageTracker('walk');
+  const readCoverage = new CoverageTracker('read');
+  const yaraCoverage = new CoverageTracker('yara');
+  const intelCoverage = new CoverageTracker('intel');
+  const skipped: Record<string, number> = {};
+  const skip = (reason: string) => {
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+  };
+  const findings: Finding[] = [];
+  const stats = { files: 0, bytes: 0, yaraFiles: 0, yaraBytes: 0 };
+  let currentDir = roots[0] ?? '';
+
+  const onOutcome = (outcome: FileOutcome) => {
+    if (outcome.size !== undefined) {
+      stats.files++;
+      stats.bytes += outcome.size;
+    }
+    if (outcome.yara === 'scanned') {
+      stats.yaraFiles++;
+      stats.yaraBytes += outcome.size ?? 0;
+    } else if (outcome.yara === 'not-malware-type') skip('yara-not-malware-type');
+    else if (outcome.yara === 'too-large') {
+      skip('yara-too-large');
+      yaraCoverage.add({ path: outcome.path, code: 'too-large', message: `${outcome.size} bytes, above the YARA limit of ${options.maxYaraBytes}` });
+    }
+    if (outcome.changed) skip(`changed-while-read`);
+    const problem = outcome.problem;
+    if (problem?.code === 'vanished' || problem?.code === 'special') skip(problem.code);
+    else if (problem?.code.startsWith('yara-')) yaraCoverage.add({ path: outcome.path, ...problem });
+    else if (problem) readCoverage.add({ path: outcome.path, ...problem });
+    for (const finding of outcome.findings) {
+      findings.push(finding);
+      options.onFinding?.(finding);
+    }
+  };
+
+  const init = {
+    intel: options.intel,
+    maxYaraBytes: options.maxYaraBytes,
+    allFiles: options.allFiles,
+    yaraTimeoutMs: options.yaraTimeoutMs,
+    ...(imageRoot ? { imageRoot } : {}),
+  };
+  const threads = Math.max(1, options.threads ?? availableParallelism());
+  const { pool, diagnostics } = await SweepPool.start(threads, init, onOutcome);
+  try {
+    const ruleErrors = diagnostics.filter((d) => d.level === 'error');
+    if (options.strict && ruleErrors.length > 0) {
+      const first = ruleErrors[0] as Diagnostic;
+      throw new UserError(
+        'YARA_COMPILE',
+        `${first.file}:${first.line ?? 0}: ${first.message}${ruleErrors.length > 1 ? ` (and ${ruleErrors.length - 1} more rule files)` : ''}`,
+      );
+    }
+    options.onDiagnostics?.(diagnostics);
+    for (const d of [...options.intelDiagnostics, ...diagnostics]) {
+      if (d.level === 'error') intelCoverage.add({ path: d.file, code: 'rejected', message: `${d.line ? `line ${d.line}: ` : ''}${d.message}` });
+    }
+
+    const mountSkips = imageRoot ? new Map() : liveMountSkips();
+    const progress = options.onProgress
+      ? setInterval(() => options.onProgress?.({ files: stats.files, bytes: stats.bytes, currentDir }), 250)
+      : undefined;
+    try {
+      for (const root of roots) {
+        const files = walkFiles(root, {
+          isExcluded: excluded,
+          crossFilesystems: options.crossFilesystems,
+          mountSkips,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onSkip: skip,
+          onUnreadableDir: (path, message) => walkCoverage.add({ path, code: 'unreadable-dir', message }),
+        });
+        for await (const path of files) {
+          currentDir = path.slice(0, path.length - basename(path).length);
+          await pool.submit(path);
+        }
+      }
+      await pool.drain();
+    } finally {
+      if (progress) clearInterval(progress);
+    }
+  } finally {
+    await pool.close();
+  }
+
+  findings.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.subject.path ?? '').localeCompare(b.subject.path ?? ''));
+  const coverage = [walkCoverage, readCoverage, yaraCoverage, intelCoverage].map((t) => t.toCoverage());
+  const finishedAt = new Date();
+  return {
+    schemaVersion: 1,
+    reportId: randomUUID(),
+    tool: { name: 'chainsweep', version: options.toolVersion },
+    command: 'scan',
+    host: { hostname: hostname(), os: platform(), osRelease: release(), arch: arch() },
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    outcome: coverage.some((c) => c.outcome === 'partial') ? 'partial' : 'complete',
+    scope: {
+      paths: roots,
+      ...(imageRoot ? { imageRoot } : {}),
+      excludes: options.excludes,
+      yaraFiles: options.allFiles ? 'all-files' : 'malware-types',
+      maxYaraBytes: options.maxYaraBytes,
+      crossFilesystems: options.crossFilesystems,
+    },
+    packs: options.intel.packs,
+    coverage,
+    inventory: { apps: [] },
+    findings,
+    stats: { ...stats, skipped, durationMs: finishedAt.getTime() - startedAt.getTime() },
+  };
+}
+
+async function resolveRoots(paths: string[], imageRoot: string | undefined): Promise<string[]> {
+  const wanted = paths.length > 0 ? paths : [imageRoot ?? homedir()];
+  const roots: string[] = [];
+  for (const path of wanted) {
+    const full = imageRoot && !paths.length ? imageRoot : resolve(path);
+    try {
+      await stat(full);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UserError('PATH_NOT_FOUND', `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code}`);
+    }
+    if (imageRoot && !full.startsWith(imageRoot)) {
+      throw new UserError('USAGE', `${path}: is outside the image root ${imageRoot}`);
+    }
+    roots.push(full);
+  }
+  return roots;
+}
+
+/** `--exclude` globs: without a `/` they match any file or folder name; with one, the end of the path. */
+function compileExcludes(globs: string[]): (path: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const byName = globs.filter((g) => !g.includes('/')).map(globToRegExp);
+  const byPath = globs.filter((g) => g.includes('/')).map((g) => globToRegExp(g.startsWith('/') || g.startsWith('**') ? g : `**/${g}`));
+  return (path) => {
+    const normalised = path.replaceAll('\\', '/');
+    const name = normalised.slice(normalised.lastIndexOf('/') + 1);
+    return byName.some((r) => r.test(name)) || byPath.some((r) => r.test(normalised));
+  };
+}

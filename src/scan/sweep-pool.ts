@@ -1,0 +1,133 @@
+import { Worker } from 'node:worker_threads';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { ChainsweepError } from '../core/errors.js';
+import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+const BATCH_FILES = 16;
+const BATCHES_IN_FLIGHT = 2;
+
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, string[]>;
+}
+
+/** A pool of sweep workers fed in small batches, with backpressure so the walk never runs far ahead. */
+export class SweepPool {
+  private readonly slots: Slot[] = [];
+  private batch: string[] = [];
+  private nextId = 0;
+  private waiting: (() => void)[] = [];
+  private idle: (() => void)[] = [];
+  private closing = false;
+
+  private constructor(
+    private readonly init: WorkerInit,
+    private readonly onOutcome: (outcome: FileOutcome) => void,
+  ) {}
+
+  /** Starts `threads` workers and waits until each has compiled the rules; returns the first worker's diagnostics. */
+  static async start(
+    threads: number,
+    init: WorkerInit,
+    onOutcome: (outcome: FileOutcome) => void,
+  ): Promise<{ pool: SweepPool; diagnostics: Diagnostic[] }> {
+    const pool = new SweepPool(init, onOutcome);
+    const ready = await Promise.all(Array.from({ length: threads }, () => pool.spawn()));
+    return { pool, diagnostics: ready[0] ?? [] };
+  }
+
+  /** Queues one file; resolves once the pool has room for more. */
+  async submit(path: string): Promise<void> {
+    this.batch.push(path);
+    if (this.batch.length >= BATCH_FILES) await this.dispatch();
+  }
+
+  /** Sends what is queued and waits for every outstanding file. */
+  async drain(): Promise<void> {
+    if (this.batch.length) await this.dispatch();
+    while (this.slots.some((s) => s.inFlight.size > 0)) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private async dispatch(): Promise<void> {
+    let slot = this.freeSlot();
+    while (!slot) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      slot = this.freeSlot();
+    }
+    const id = this.nextId++;
+    const paths = this.batch;
+    this.batch = [];
+    slot.inFlight.set(id, paths);
+    slot.worker.postMessage({ type: 'batch', id, paths } satisfies ToWorker);
+  }
+
+  private freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot.inFlight.size < BATCHES_IN_FLIGHT && (!best || slot.inFlight.size < best.inFlight.size)) best = slot;
+    }
+    return best;
+  }
+
+  private spawn(): Promise<Diagnostic[]> {
+    const url = new URL(`./sweep-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+    const worker = new Worker(url, {
+      workerData: this.init,
+      // Tests run the TypeScript sources; the built package runs plain JavaScript.
+      execArgv: url.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    });
+    const slot: Slot = { worker, inFlight: new Map() };
+    return new Promise<Diagnostic[]>((resolve, reject) => {
+      let started = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          started = true;
+          this.slots.push(slot);
+          resolve(message.diagnostics);
+        } else if (message.type === 'fatal') {
+          reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${message.message}`));
+        } else {
+          const paths = slot.inFlight.get(message.id);
+          slot.inFlight.delete(message.id);
+          if (paths) for (const outcome of message.outcomes) this.onOutcome(outcome);
+          this.wake();
+        }
+      });
+      worker.on('error', (error) => {
+        if (!started) reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${error.message}`));
+      });
+      worker.on('exit', (code) => {
+        if (!started || this.closing) return;
+        this.replace(slot, code);
+      });
+    });
+  }
+
+  /** A worker that died takes its batches with it: record them as failed and start a fresh worker. */
+  private replace(slot: Slot, code: number): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    for (const paths of slot.inFlight.values()) {
+      for (const path of paths) {
+        this.onOutcome({ path, findings: [], problem: { code: 'worker-failed', message: `sweep worker exited with code ${code}` } });
+      }
+    }
+    slot.inFlight.clear();
+    this.spawn().then(
+      () => this.wake(),
+      () => this.wake(),
+    );
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+    if (!this.slots.some((s) => s.inFlight.size > 0)) for (const resolve of this.idle.splice(0)) resolve();
+  }
+}
