@@ -1,5 +1,5 @@
-import type { TrustedKey } from '../packs/keys.js';
 import { DEFAULT_KEYRING, readKeyringFile } from '../packs/keyring.js';
+import type { TrustedKey } from '../packs/keys.js';
 
 /** The default keyring plus every `--keyring FILE`. */
 export async function keyringFrom(files: readonly string[] | undefined): Promise<TrustedKey[]> {

@@ -44,7 +44,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`chainsweep: ${error.message}\n`);
       return EXIT.usage;
     }
-    const detail = error instanceof ChainsweepError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const detail =
+      error instanceof ChainsweepError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
     io.stderr.write(`chainsweep: internal error: ${detail}\n`);
     return EXIT.internal;
   }

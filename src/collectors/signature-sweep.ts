@@ -54,7 +54,9 @@ export function sweepFile(
     );
   }
   for (const indicator of matchers.names.match(namePath)) {
-    findings.push(indicatorFinding(indicator, input, { pattern: indicator.value, matched: namePath, file: fileFacts }));
+    findings.push(
+      indicatorFinding(indicator, input, { pattern: indicator.value, matched: namePath, file: fileFacts }),
+    );
   }
 
   let yara: YaraStatus = 'no-rules';
@@ -64,18 +66,27 @@ export function sweepFile(
     else {
       const externals: YaraExternalValues = yaraExternals(input, namePath);
       try {
-        for (const match of matchers.yara.scan(input.content, externals)) findings.push(yaraFinding(match, input, fileFacts));
+        for (const match of matchers.yara.scan(input.content, externals))
+          findings.push(yaraFinding(match, input, fileFacts));
         yara = 'scanned';
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return { findings, yara: error instanceof YaraTimeoutError ? 'timed-out' : 'failed', yaraError: message };
+        return {
+          findings,
+          yara: error instanceof YaraTimeoutError ? 'timed-out' : 'failed',
+          yaraError: message,
+        };
       }
     }
   }
   return { findings, yara };
 }
 
-function indicatorFinding(indicator: PackedIndicator, input: SweepInput, evidence: Record<string, unknown>): Finding {
+function indicatorFinding(
+  indicator: PackedIndicator,
+  input: SweepInput,
+  evidence: Record<string, unknown>,
+): Finding {
   return {
     fingerprint: fingerprint(indicator.packId, indicator.id, input.path),
     kind: indicator.kind,
@@ -103,7 +114,12 @@ function yaraFinding(match: YaraMatch, input: SweepInput, file: Record<string, u
     packId,
     severity: yaraSeverity(meta),
     confidence: ConfidenceSchema.safeParse(meta.confidence).data ?? 'medium',
-    title: typeof meta.description === 'string' ? meta.description : typeof meta.title === 'string' ? meta.title : match.rule,
+    title:
+      typeof meta.description === 'string'
+        ? meta.description
+        : typeof meta.title === 'string'
+          ? meta.title
+          : match.rule,
     subject: subjectOf(input),
     evidence: {
       rule: match.rule,
@@ -118,7 +134,9 @@ function yaraFinding(match: YaraMatch, input: SweepInput, file: Record<string, u
 
 /** Severity from rule meta: `severity`, else a Loki/THOR `score`, else high. */
 function yaraSeverity(meta: YaraMatch['meta']): Severity {
-  const named = SeveritySchema.safeParse(typeof meta.severity === 'string' ? meta.severity.toLowerCase() : undefined);
+  const named = SeveritySchema.safeParse(
+    typeof meta.severity === 'string' ? meta.severity.toLowerCase() : undefined,
+  );
   if (named.success) return named.data;
   const score = typeof meta.score === 'number' ? meta.score : Number.parseInt(String(meta.score ?? ''), 10);
   return severityFromScore(Number.isFinite(score) ? score : undefined, 'high');
@@ -141,7 +159,8 @@ function yaraExternals(input: SweepInput, namePath: string): YaraExternalValues 
 function fileTypeLabel(head: Uint8Array): string {
   if (head[0] === 0x4d && head[1] === 0x5a) return 'EXE';
   if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) return 'ELF';
-  if ((head[0] === 0xcf || head[0] === 0xce) && head[1] === 0xfa && head[2] === 0xed && head[3] === 0xfe) return 'MACH-O';
+  if ((head[0] === 0xcf || head[0] === 0xce) && head[1] === 0xfa && head[2] === 0xed && head[3] === 0xfe)
+    return 'MACH-O';
   if (head[0] === 0x50 && head[1] === 0x4b) return 'ZIP';
   if (head[0] === 0xd0 && head[1] === 0xcf) return 'MS-OFFICE';
   return '';

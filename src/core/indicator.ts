@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { ConfidenceSchema, SeveritySchema } from './severity.js';
 
-export const IndicatorKindSchema = z.enum(['sha256', 'sha1', 'md5', 'filename', 'yara', 'domain', 'url', 'ip', 'app']);
+export const IndicatorKindSchema = z.enum([
+  'sha256',
+  'sha1',
+  'md5',
+  'filename',
+  'yara',
+  'domain',
+  'url',
+  'ip',
+  'app',
+]);
 /** What an indicator's value is. */
 export type IndicatorKind = z.infer<typeof IndicatorKindSchema>;
 

@@ -1,5 +1,5 @@
-import { toJsRegex } from '../packs/ioc-list.js';
 import type { PackedIndicator } from '../packs/intel.js';
+import { toJsRegex } from '../packs/ioc-list.js';
 import { globToRegExp } from './glob.js';
 
 interface PatternRule {
@@ -27,13 +27,20 @@ export class FilenameMatcher {
       if (indicator.syntax === 'regex') {
         const regex = toJsRegex(indicator.value);
         if (regex instanceof RegExp) this.patterns.push({ indicator, regex, wholePath: true, ...fp });
-      } else if (!indicator.value.includes('/') && !/[*?[]/.test(indicator.value) && !indicator.falsePositive) {
+      } else if (
+        !indicator.value.includes('/') &&
+        !/[*?[]/.test(indicator.value) &&
+        !indicator.falsePositive
+      ) {
         const key = indicator.value.toLowerCase();
         this.exactNames.set(key, [...(this.exactNames.get(key) ?? []), indicator]);
       } else {
-        const glob = indicator.value.includes('/') && !indicator.value.startsWith('/') && !indicator.value.startsWith('**')
-          ? `**/${indicator.value}`
-          : indicator.value;
+        const glob =
+          indicator.value.includes('/') &&
+          !indicator.value.startsWith('/') &&
+          !indicator.value.startsWith('**')
+            ? `**/${indicator.value}`
+            : indicator.value;
         this.patterns.push({ indicator, regex: globToRegExp(glob), wholePath: glob.includes('/'), ...fp });
       }
     }
@@ -59,7 +66,8 @@ export class FilenameMatcher {
           matched = !(rule.falsePositive.test(path) || rule.falsePositive.test(backslashed));
         }
       } else matched = rule.regex.test(path);
-      if (matched && rule.falsePositive && rule.indicator.syntax !== 'regex') matched = !rule.falsePositive.test(path);
+      if (matched && rule.falsePositive && rule.indicator.syntax !== 'regex')
+        matched = !rule.falsePositive.test(path);
       if (matched) hits.push(rule.indicator);
     }
     return hits;

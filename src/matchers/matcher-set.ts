@@ -13,7 +13,10 @@ export interface MatcherSet {
 }
 
 /** Compiles the intel into matchers; rule files that do not compile are reported and left out. */
-export function buildMatchers(intel: IntelSet, options: { yaraTimeoutMs?: number } = {}): {
+export function buildMatchers(
+  intel: IntelSet,
+  options: { yaraTimeoutMs?: number } = {},
+): {
   matchers: MatcherSet;
   diagnostics: Diagnostic[];
 } {

@@ -51,7 +51,10 @@ function initWasm(): void {
  * Compiles rule files, each in its own namespace. A file that does not compile is left out with a diagnostic
  * carrying its line and message; the others still load.
  */
-export function compileYara(sources: readonly YaraSource[], options: { timeoutMs?: number } = {}): CompiledYara {
+export function compileYara(
+  sources: readonly YaraSource[],
+  options: { timeoutMs?: number } = {},
+): CompiledYara {
   if (sources.length === 0) return { accepted: [], diagnostics: [] };
   initWasm();
   const diagnostics: Diagnostic[] = [];
@@ -63,7 +66,8 @@ export function compileYara(sources: readonly YaraSource[], options: { timeoutMs
       compiler.newNamespace(source.namespace);
       compiler.addSource(source.text);
       accepted.push(source);
-      for (const warning of compiler.warnings.slice(warningsBefore)) diagnostics.push(toDiagnostic(warning, source.file, 'warning'));
+      for (const warning of compiler.warnings.slice(warningsBefore))
+        diagnostics.push(toDiagnostic(warning, source.file, 'warning'));
     } catch (error) {
       const first = String((error as Error).message ?? error).split(/\n\s*\n(?=error)/)[0] ?? '';
       diagnostics.push(toDiagnostic(first, source.file, 'error'));
@@ -85,7 +89,9 @@ export function compileYara(sources: readonly YaraSource[], options: { timeoutMs
   const rules = compiler.build();
   compiler.free();
   const text = accepted.map((s) => s.text).join('\n');
-  const externalsUsed = new Set(YARA_EXTERNALS.filter((name) => new RegExp(`(?<![.\\w$])${name}\\b`).test(text)));
+  const externalsUsed = new Set(
+    YARA_EXTERNALS.filter((name) => new RegExp(`(?<![.\\w$])${name}\\b`).test(text)),
+  );
   return { rules: wrapRules(rules, externalsUsed, options.timeoutMs ?? 60_000), accepted, diagnostics };
 }
 
@@ -104,7 +110,10 @@ const ScanResultSchema = z.object({
       tags: z.array(z.string()),
       metadata: z.array(z.object({ identifier: z.string(), value: z.unknown() })),
       patterns: z.array(
-        z.object({ identifier: z.string(), matches: z.array(z.object({ offset: z.number(), length: z.number() })) }),
+        z.object({
+          identifier: z.string(),
+          matches: z.array(z.object({ offset: z.number(), length: z.number() })),
+        }),
       ),
     }),
   ),
@@ -113,7 +122,6 @@ const ScanResultSchema = z.object({
 function wrapRules(rules: Rules, externalsUsed: Set<YaraExternal>, timeoutMs: number): YaraRules {
   const scanner: Scanner = rules.scanner();
   scanner.setTimeoutMs(timeoutMs);
-  scanner.setMaxMatchesPerPattern(16);
   return {
     externalsUsed,
     scan(bytes, externals) {
@@ -123,7 +131,8 @@ function wrapRules(rules: Rules, externalsUsed: Set<YaraExternal>, timeoutMs: nu
         raw = scanner.scan(bytes);
       } catch (error) {
         const message = String((error as Error).message ?? error);
-        if (/timeout|timed out/i.test(message)) throw new YaraTimeoutError(`YARA scan timed out after ${timeoutMs} ms`);
+        if (/timeout|timed out/i.test(message))
+          throw new YaraTimeoutError(`YARA scan timed out after ${timeoutMs} ms`);
         throw error;
       }
       const parsed = ScanResultSchema.parse(raw);

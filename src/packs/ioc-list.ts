@@ -58,7 +58,8 @@ function parseLine(line: string, kind: IocListKind, group: string | undefined, f
   if (kind === 'hash' || (kind === 'auto' && hashKind)) {
     const [value, ...rest] = first.split(/\s+/);
     const algorithm = hashAlgorithmOf(value ?? '');
-    if (!algorithm) return { error: `not an MD5, SHA-1 or SHA-256 hash: ${JSON.stringify(truncate(value ?? ''))}` };
+    if (!algorithm)
+      return { error: `not an MD5, SHA-1 or SHA-256 hash: ${JSON.stringify(truncate(value ?? ''))}` };
     const [score, description] = scoreAndText(fields.slice(1));
     if (score instanceof Error) return { error: score.message };
     const name = rest.join(' ').replace(/^\*/, '') || undefined;
@@ -74,7 +75,10 @@ function parseLine(line: string, kind: IocListKind, group: string | undefined, f
   if (kind === 'filename' || (kind === 'auto' && fields.length >= 2 && looksLikeRegex(first))) {
     const [pattern, scoreText, falsePositive] = fields;
     const regex = toJsRegex(pattern ?? '');
-    if (regex instanceof Error) return { error: `invalid regular expression ${JSON.stringify(truncate(pattern ?? ''))}: ${regex.message}` };
+    if (regex instanceof Error)
+      return {
+        error: `invalid regular expression ${JSON.stringify(truncate(pattern ?? ''))}: ${regex.message}`,
+      };
     const score = parseScore(scoreText);
     if (score instanceof Error) return { error: score.message };
     if (falsePositive) {
@@ -132,13 +136,15 @@ function looksLikeRegex(value: string): boolean {
 }
 
 function scoreAndText(fields: string[]): [number | undefined | Error, string] {
-  if (fields.length >= 2 && /^\d+$/.test(fields[0] ?? '')) return [parseScore(fields[0]), fields.slice(1).join(';')];
+  if (fields.length >= 2 && /^\d+$/.test(fields[0] ?? ''))
+    return [parseScore(fields[0]), fields.slice(1).join(';')];
   return [undefined, fields.join(';')];
 }
 
 function parseScore(text: string | undefined): number | undefined | Error {
   if (text === undefined || text === '') return undefined;
-  if (!/^-?\d+$/.test(text)) return new Error(`score must be a whole number, got ${JSON.stringify(truncate(text))}`);
+  if (!/^-?\d+$/.test(text))
+    return new Error(`score must be a whole number, got ${JSON.stringify(truncate(text))}`);
   return Number(text);
 }
 

@@ -45,7 +45,8 @@ export async function readKeyringFile(path: string): Promise<TrustedKey[]> {
 
 /** Why `key` may not sign at `at`, or undefined when it may. */
 export function keyValidityProblem(key: TrustedKey, at: Date): string | undefined {
-  if (key.notBefore && at < new Date(key.notBefore)) return `key ${key.name} is not valid before ${key.notBefore}`;
+  if (key.notBefore && at < new Date(key.notBefore))
+    return `key ${key.name} is not valid before ${key.notBefore}`;
   if (key.notAfter && at > new Date(key.notAfter)) return `key ${key.name} expired on ${key.notAfter}`;
   return undefined;
 }

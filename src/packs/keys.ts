@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { UserError } from '../core/errors.js';
 
 /** A public key that may sign packs. */
@@ -36,7 +44,10 @@ export function loadPrivateKey(pem: string, source: string): { privateKey: KeyOb
     throw new UserError('KEY_INVALID', `${source}: not a PEM private key`, { cause });
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new UserError('KEY_INVALID', `${source}: key type is ${privateKey.asymmetricKeyType}, expected ed25519`);
+    throw new UserError(
+      'KEY_INVALID',
+      `${source}: key type is ${privateKey.asymmetricKeyType}, expected ed25519`,
+    );
   }
   return { privateKey, keyId: keyIdOf(rawPublicKey(createPublicKey(privateKey))) };
 }

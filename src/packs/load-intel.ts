@@ -26,10 +26,15 @@ export interface IntelOptions {
 }
 
 /** Verifies and loads every pack and local input; a pack that fails verification stops everything. */
-export async function loadIntel(options: IntelOptions): Promise<{ intel: IntelSet; diagnostics: Diagnostic[] }> {
+export async function loadIntel(
+  options: IntelOptions,
+): Promise<{ intel: IntelSet; diagnostics: Diagnostic[] }> {
   const intel = emptyIntel();
   const diagnostics: Diagnostic[] = [];
-  const dirs = [...(options.bundled ? await packDirsIn(BUNDLED_PACKS_DIR) : []), ...(await expandPackDirs(options.packDirs))];
+  const dirs = [
+    ...(options.bundled ? await packDirsIn(BUNDLED_PACKS_DIR) : []),
+    ...(await expandPackDirs(options.packDirs)),
+  ];
   const seen = new Map<string, string>();
   for (const dir of dirs) {
     const pack = await verifyPack(dir, {
@@ -42,7 +47,11 @@ export async function loadIntel(options: IntelOptions): Promise<{ intel: IntelSe
     if (other) throw new UserError('PACK_INVALID', `pack ${id} is loaded twice: from ${other} and ${dir}`);
     seen.set(id, dir);
     if (pack.stale) {
-      diagnostics.push({ level: 'warning', file: dir, message: `pack ${id} expired on ${pack.manifest.expires}; update it or pass --require-fresh to refuse stale packs` });
+      diagnostics.push({
+        level: 'warning',
+        file: dir,
+        message: `pack ${id} expired on ${pack.manifest.expires}; update it or pass --require-fresh to refuse stale packs`,
+      });
     }
     mergeIntel(intel, readPackContent(pack));
   }
@@ -55,7 +64,10 @@ export async function loadIntel(options: IntelOptions): Promise<{ intel: IntelSe
 async function packDirsIn(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
-    const candidates = entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort();
+    const candidates = entries
+      .filter((e) => e.isDirectory())
+      .map((e) => join(dir, e.name))
+      .sort();
     const result: string[] = [];
     for (const candidate of candidates) if (await hasManifest(candidate)) result.push(candidate);
     return result;
@@ -71,7 +83,8 @@ async function expandPackDirs(dirs: string[]): Promise<string[]> {
     if (await hasManifest(dir)) result.push(dir);
     else {
       const inside = await packDirsIn(dir);
-      if (inside.length === 0) throw new UserError('PACK_INVALID', `pack ${dir}: no ${MANIFEST_FILE} here or in its subfolders`);
+      if (inside.length === 0)
+        throw new UserError('PACK_INVALID', `pack ${dir}: no ${MANIFEST_FILE} here or in its subfolders`);
       result.push(...inside);
     }
   }

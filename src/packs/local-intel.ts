@@ -29,7 +29,12 @@ export async function loadLocalIntel(
   const yara: YaraSource[] = [];
   for (const path of yaraPaths) {
     for (const file of await yaraFilesUnder(path)) {
-      yara.push({ packId: LOCAL_PACK_ID, file, namespace: `local/${file}`, text: await readInput(file, 'YARA file') });
+      yara.push({
+        packId: LOCAL_PACK_ID,
+        file,
+        namespace: `local/${file}`,
+        text: await readInput(file, 'YARA file'),
+      });
       files.push(resolve(file));
     }
   }

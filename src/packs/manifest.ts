@@ -7,7 +7,10 @@ export const ManifestFileSchema = z.object({
   path: z
     .string()
     .min(1)
-    .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'), 'must stay inside the pack'),
+    .refine(
+      (p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'),
+      'must stay inside the pack',
+    ),
   sha256: z.string().regex(SHA256),
   size: z.number().int().nonnegative(),
 });

@@ -4,7 +4,8 @@ import { domainToASCII } from 'node:url';
 /** What a network indicator value is, once refanged and normalised. */
 export type NetworkValue = { kind: 'domain' | 'ip' | 'url'; value: string };
 
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+const DOMAIN =
+  /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 
 /** Undoes common defanging: `a[.]com`, `a(.)com`, `a[dot]com`, `hxxp://`, `[:]//`. */
 export function refang(value: string): string {

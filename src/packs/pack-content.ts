@@ -32,15 +32,28 @@ export function readPackContent(pack: VerifiedPack): IntelSet {
       for (const indicator of file.indicators) {
         const fromSources = (indicator.sources ?? []).map((code) => {
           const source = file.sources[code];
-          if (!source) throw new UserError('PACK_INVALID', `pack ${packId}: ${path}: ${indicator.id}: unknown source ${JSON.stringify(code)}`);
+          if (!source)
+            throw new UserError(
+              'PACK_INVALID',
+              `pack ${packId}: ${path}: ${indicator.id}: unknown source ${JSON.stringify(code)}`,
+            );
           return source.url;
         });
-        indicators.push({ ...indicator, references: [...new Set([...indicator.references, ...fromSources])], packId });
+        indicators.push({
+          ...indicator,
+          references: [...new Set([...indicator.references, ...fromSources])],
+          packId,
+        });
       }
     } else if (path === APPS_FILE) {
       for (const app of parseContent(AppsFileSchema, bytes, packId, path).apps) apps.push({ ...app, packId });
     } else if (YARA_EXTENSIONS.has(posix.extname(path).toLowerCase())) {
-      yara.push({ packId, file: `${packId}/${path}`, namespace: `${packId}/${path}`, text: bytes.toString('utf8') });
+      yara.push({
+        packId,
+        file: `${packId}/${path}`,
+        namespace: `${packId}/${path}`,
+        text: bytes.toString('utf8'),
+      });
     }
   }
 
@@ -76,7 +89,10 @@ function parseContent<T>(schema: z.ZodType<T>, bytes: Buffer, packId: string, pa
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') ?? '';
-    throw new UserError('PACK_INVALID', `pack ${packId}: ${path}: ${where.replace(/^\./, '')}: ${issue?.message}`);
+    throw new UserError(
+      'PACK_INVALID',
+      `pack ${packId}: ${path}: ${where.replace(/^\./, '')}: ${issue?.message}`,
+    );
   }
   return parsed.data;
 }

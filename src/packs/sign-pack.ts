@@ -4,7 +4,13 @@ import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, UserError } from '../core/errors.js';
 import { loadPrivateKey, signBytes } from './keys.js';
-import { MANIFEST_FILE, type PackManifest, PackManifestSchema, SIGNATURE_FILE, type SignatureFile } from './manifest.js';
+import {
+  MANIFEST_FILE,
+  type PackManifest,
+  PackManifestSchema,
+  SIGNATURE_FILE,
+  type SignatureFile,
+} from './manifest.js';
 
 /** The fields an author writes; `sign` fills in files, dates and sequence. */
 const ManifestDraftSchema = PackManifestSchema.pick({ id: true, title: true, references: true }).extend({
@@ -68,7 +74,10 @@ async function readDraft(dir: string): Promise<z.infer<typeof ManifestDraftSchem
   const parsed = ManifestDraftSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UserError('PACK_INVALID', `pack ${dir}: ${MANIFEST_FILE}: ${issue?.path.join('.')}: ${issue?.message}`);
+    throw new UserError(
+      'PACK_INVALID',
+      `pack ${dir}: ${MANIFEST_FILE}: ${issue?.path.join('.')}: ${issue?.message}`,
+    );
   }
   return parsed.data;
 }

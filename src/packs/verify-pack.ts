@@ -2,9 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, UserError } from '../core/errors.js';
-import { type TrustedKey, verifyBytes } from './keys.js';
 import { keyValidityProblem } from './keyring.js';
-import { MANIFEST_FILE, type PackManifest, PackManifestSchema, SIGNATURE_FILE, SignatureFileSchema } from './manifest.js';
+import { type TrustedKey, verifyBytes } from './keys.js';
+import {
+  MANIFEST_FILE,
+  type PackManifest,
+  PackManifestSchema,
+  SIGNATURE_FILE,
+  SignatureFileSchema,
+} from './manifest.js';
 
 /** A pack whose signature, file sizes and digests have all been checked; only these bytes are ever used. */
 export interface VerifiedPack {
@@ -35,18 +41,27 @@ export async function verifyPack(dir: string, options: VerifyOptions): Promise<V
 
   const key = options.keyring.find((k) => k.keyId === sig.data.keyId);
   if (!key) {
-    throw new UserError('PACK_UNKNOWN_KEY', `pack ${dir}: signed by unknown key ${sig.data.keyId.slice(0, 16)}…`);
+    throw new UserError(
+      'PACK_UNKNOWN_KEY',
+      `pack ${dir}: signed by unknown key ${sig.data.keyId.slice(0, 16)}…`,
+    );
   }
   const keyProblem = keyValidityProblem(key, now);
   if (keyProblem) throw new UserError('PACK_UNKNOWN_KEY', `pack ${dir}: ${keyProblem}`);
   if (!verifyBytes(manifestBytes, sig.data.signature, key)) {
-    throw new UserError('PACK_SIGNATURE', `pack ${dir}: ${MANIFEST_FILE} does not match its signature (tampered or wrong key)`);
+    throw new UserError(
+      'PACK_SIGNATURE',
+      `pack ${dir}: ${MANIFEST_FILE} does not match its signature (tampered or wrong key)`,
+    );
   }
 
   const parsed = PackManifestSchema.safeParse(parseJson(manifestBytes, dir, MANIFEST_FILE));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UserError('PACK_INVALID', `pack ${dir}: ${MANIFEST_FILE}: ${issue?.path.join('.')}: ${issue?.message}`);
+    throw new UserError(
+      'PACK_INVALID',
+      `pack ${dir}: ${MANIFEST_FILE}: ${issue?.path.join('.')}: ${issue?.message}`,
+    );
   }
   const manifest = parsed.data;
 
@@ -60,7 +75,10 @@ export async function verifyPack(dir: string, options: VerifyOptions): Promise<V
       );
     }
     if (createHash('sha256').update(bytes).digest('hex') !== entry.sha256) {
-      throw new UserError('PACK_TAMPERED', `pack ${manifest.id}: file ${entry.path} does not match its SHA-256 (tampered)`);
+      throw new UserError(
+        'PACK_TAMPERED',
+        `pack ${manifest.id}: file ${entry.path} does not match its SHA-256 (tampered)`,
+      );
     }
     files.set(entry.path, bytes);
   }
@@ -85,7 +103,10 @@ async function readPackFile(dir: string, path: string): Promise<Buffer> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? errorMessage(error)})`;
-    throw new UserError(path === MANIFEST_FILE ? 'PACK_INVALID' : 'PACK_TAMPERED', `pack ${dir}: file ${path} ${why}`);
+    throw new UserError(
+      path === MANIFEST_FILE ? 'PACK_INVALID' : 'PACK_TAMPERED',
+      `pack ${dir}: file ${path} ${why}`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { FindingSchema } from '../core/finding.js';
 import type { Finding } from '../core/finding.js';
+import { FindingSchema } from '../core/finding.js';
 import { type Report, ReportSchema } from '../core/report.js';
 
 /** NDJSON output: one `finding` line per finding as it is found, then one `summary` line with the rest of the report. */

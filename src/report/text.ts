@@ -6,11 +6,18 @@ export interface TextStyle {
   color: boolean;
 }
 
-const COLORS: Record<string, string> = { critical: '\x1b[1;31m', high: '\x1b[31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[2m' };
+const COLORS: Record<string, string> = {
+  critical: '\x1b[1;31m',
+  high: '\x1b[31m',
+  medium: '\x1b[33m',
+  low: '\x1b[36m',
+  info: '\x1b[2m',
+};
 
 /** The human report: findings grouped by severity with title, source and path, then coverage and a verdict. */
 export function renderText(report: Report, style: TextStyle): string {
-  const paint = (severity: string, text: string) => (style.color ? `${COLORS[severity] ?? ''}${text}\x1b[0m` : text);
+  const paint = (severity: string, text: string) =>
+    style.color ? `${COLORS[severity] ?? ''}${text}\x1b[0m` : text;
   const lines: string[] = [];
   const s = report.stats;
   lines.push(
@@ -32,7 +39,9 @@ export function renderText(report: Report, style: TextStyle): string {
   if (report.findings.length === 0) lines.push('No findings.', '');
 
   for (const c of report.coverage.filter((c) => c.outcome !== 'complete')) {
-    lines.push(`coverage ${c.name}: ${c.outcome}, ${c.problemCount} problem${c.problemCount === 1 ? '' : 's'}`);
+    lines.push(
+      `coverage ${c.name}: ${c.outcome}, ${c.problemCount} problem${c.problemCount === 1 ? '' : 's'}`,
+    );
     for (const p of c.problems.slice(0, 10)) lines.push(`  ${p.path}: ${p.code}: ${p.message}`);
     if (c.problemCount > 10) lines.push(`  ... ${c.problemCount - 10} more (see --format json)`);
   }
@@ -49,13 +58,22 @@ function describePack(pack: Report['packs'][number]): string {
 
 function describeFinding(f: Finding): string[] {
   const where = f.subject.imagePath ? `${f.subject.imagePath}  [${f.subject.path}]` : (f.subject.path ?? '');
-  const source = [`${f.kind} ${f.indicatorId}`, `pack ${f.packId}`, `confidence ${f.confidence}`, ...f.references.slice(0, 2)];
+  const source = [
+    `${f.kind} ${f.indicatorId}`,
+    `pack ${f.packId}`,
+    `confidence ${f.confidence}`,
+    ...f.references.slice(0, 2),
+  ];
   return [`  ${f.title}`, `    ${where}`, `    ${source.join(' · ')}`];
 }
 
 function verdict(report: Report): string {
-  const counts = SEVERITIES.map((sev) => [sev, report.findings.filter((f) => f.severity === sev).length] as const).filter(([, n]) => n > 0);
-  const found = counts.length ? `${report.findings.length} findings (${counts.map(([sev, n]) => `${n} ${sev}`).join(', ')})` : 'no findings';
+  const counts = SEVERITIES.map(
+    (sev) => [sev, report.findings.filter((f) => f.severity === sev).length] as const,
+  ).filter(([, n]) => n > 0);
+  const found = counts.length
+    ? `${report.findings.length} findings (${counts.map(([sev, n]) => `${n} ${sev}`).join(', ')})`
+    : 'no findings';
   return `${found}; coverage ${report.outcome}`;
 }
 

@@ -95,7 +95,12 @@ export class FileReader {
       size += n;
     }
     const changed = this.sizeChange(fd, expected, size);
-    return { size, digests: digestsOf(algorithms, hashes), head: head ?? Buffer.alloc(0), ...(changed ? { changed } : {}) };
+    return {
+      size,
+      digests: digestsOf(algorithms, hashes),
+      head: head ?? Buffer.alloc(0),
+      ...(changed ? { changed } : {}),
+    };
   }
 
   private sizeChange(fd: number, expected: number, size: number): 'grew' | 'shrank' | undefined {

@@ -74,7 +74,11 @@ export async function scan(options: ScanOptions): Promise<Report> {
     } else if (outcome.yara === 'not-malware-type') skip('yara-not-malware-type');
     else if (outcome.yara === 'too-large') {
       skip('yara-too-large');
-      yaraCoverage.add({ path: outcome.path, code: 'too-large', message: `${outcome.size} bytes, above the YARA limit of ${options.maxYaraBytes}` });
+      yaraCoverage.add({
+        path: outcome.path,
+        code: 'too-large',
+        message: `${outcome.size} bytes, above the YARA limit of ${options.maxYaraBytes}`,
+      });
     }
     if (outcome.changed) skip(`changed-while-read`);
     const problem = outcome.problem;
@@ -107,7 +111,12 @@ export async function scan(options: ScanOptions): Promise<Report> {
     }
     options.onDiagnostics?.(diagnostics);
     for (const d of [...options.intelDiagnostics, ...diagnostics]) {
-      if (d.level === 'error') intelCoverage.add({ path: d.file, code: 'rejected', message: `${d.line ? `line ${d.line}: ` : ''}${d.message}` });
+      if (d.level === 'error')
+        intelCoverage.add({
+          path: d.file,
+          code: 'rejected',
+          message: `${d.line ? `line ${d.line}: ` : ''}${d.message}`,
+        });
     }
 
     const mountSkips = imageRoot ? new Map() : liveMountSkips();
@@ -137,7 +146,11 @@ export async function scan(options: ScanOptions): Promise<Report> {
     await pool.close();
   }
 
-  findings.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.subject.path ?? '').localeCompare(b.subject.path ?? ''));
+  findings.sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      (a.subject.path ?? '').localeCompare(b.subject.path ?? ''),
+  );
   const coverage = [walkCoverage, readCoverage, yaraCoverage, intelCoverage].map((t) => t.toCoverage());
   const finishedAt = new Date();
   return {
@@ -174,7 +187,10 @@ async function resolveRoots(paths: string[], imageRoot: string | undefined): Pro
       await stat(full);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new UserError('PATH_NOT_FOUND', `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code}`);
+      throw new UserError(
+        'PATH_NOT_FOUND',
+        `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code}`,
+      );
     }
     if (imageRoot && !full.startsWith(imageRoot)) {
       throw new UserError('USAGE', `${path}: is outside the image root ${imageRoot}`);
@@ -188,7 +204,9 @@ async function resolveRoots(paths: string[], imageRoot: string | undefined): Pro
 function compileExcludes(globs: string[]): (path: string) => boolean {
   if (globs.length === 0) return () => false;
   const byName = globs.filter((g) => !g.includes('/')).map(globToRegExp);
-  const byPath = globs.filter((g) => g.includes('/')).map((g) => globToRegExp(g.startsWith('/') || g.startsWith('**') ? g : `**/${g}`));
+  const byPath = globs
+    .filter((g) => g.includes('/'))
+    .map((g) => globToRegExp(g.startsWith('/') || g.startsWith('**') ? g : `**/${g}`));
   return (path) => {
     const normalised = path.replaceAll('\\', '/');
     const name = normalised.slice(normalised.lastIndexOf('/') + 1);

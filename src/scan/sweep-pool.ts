@@ -45,7 +45,8 @@ export class SweepPool {
   /** Sends what is queued and waits for every outstanding file. */
   async drain(): Promise<void> {
     if (this.batch.length) await this.dispatch();
-    while (this.slots.some((s) => s.inFlight.size > 0)) await new Promise<void>((resolve) => this.idle.push(resolve));
+    while (this.slots.some((s) => s.inFlight.size > 0))
+      await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   async close(): Promise<void> {
@@ -69,18 +70,20 @@ export class SweepPool {
   private freeSlot(): Slot | undefined {
     let best: Slot | undefined;
     for (const slot of this.slots) {
-      if (slot.inFlight.size < BATCHES_IN_FLIGHT && (!best || slot.inFlight.size < best.inFlight.size)) best = slot;
+      if (slot.inFlight.size < BATCHES_IN_FLIGHT && (!best || slot.inFlight.size < best.inFlight.size))
+        best = slot;
     }
     return best;
   }
 
   private spawn(): Promise<Diagnostic[]> {
-    const url = new URL(`./sweep-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-    const worker = new Worker(url, {
-      workerData: this.init,
-      // Tests run the TypeScript sources; the built package runs plain JavaScript.
-      execArgv: url.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
-    });
+    const worker = import.meta.url.endsWith('.ts')
+      ? // Tests run the TypeScript sources: load the worker through tsx. The built package runs plain JavaScript.
+        new Worker(
+          `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./sweep-worker.ts', import.meta.url).href)}); })`,
+          { eval: true, workerData: this.init },
+        )
+      : new Worker(new URL('./sweep-worker.js', import.meta.url), { workerData: this.init });
     const slot: Slot = { worker, inFlight: new Map() };
     return new Promise<Diagnostic[]>((resolve, reject) => {
       let started = false;
@@ -99,7 +102,8 @@ export class SweepPool {
         }
       });
       worker.on('error', (error) => {
-        if (!started) reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${error.message}`));
+        if (!started)
+          reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${error.message}`));
       });
       worker.on('exit', (code) => {
         if (!started || this.closing) return;
@@ -115,7 +119,11 @@ export class SweepPool {
     this.slots.splice(index, 1);
     for (const paths of slot.inFlight.values()) {
       for (const path of paths) {
-        this.onOutcome({ path, findings: [], problem: { code: 'worker-failed', message: `sweep worker exited with code ${code}` } });
+        this.onOutcome({
+          path,
+          findings: [],
+          problem: { code: 'worker-failed', message: `sweep worker exited with code ${code}` },
+        });
       }
     }
     slot.inFlight.clear();

@@ -19,7 +19,8 @@ try {
   const sweepOne = (path: string): FileOutcome => {
     try {
       const read = reader.read(path, extra);
-      const imagePath = init.imageRoot === undefined ? undefined : `/${relative(init.imageRoot, path).split(sep).join('/')}`;
+      const imagePath =
+        init.imageRoot === undefined ? undefined : `/${relative(init.imageRoot, path).split(sep).join('/')}`;
       const input = {
         path,
         size: read.size,
@@ -36,13 +37,19 @@ try {
       }
       return outcome;
     } catch (error) {
-      if (error instanceof FileProblem) return { path, findings: [], problem: { code: error.code, message: error.message } };
-      return { path, findings: [], problem: { code: 'worker-failed', message: String((error as Error)?.message ?? error) } };
+      if (error instanceof FileProblem)
+        return { path, findings: [], problem: { code: error.code, message: error.message } };
+      return {
+        path,
+        findings: [],
+        problem: { code: 'worker-failed', message: String((error as Error)?.message ?? error) },
+      };
     }
   };
 
   port.on('message', (message: ToWorker) => {
-    if (message.type === 'batch') send({ type: 'done', id: message.id, outcomes: message.paths.map(sweepOne) });
+    if (message.type === 'batch')
+      send({ type: 'done', id: message.id, outcomes: message.paths.map(sweepOne) });
   });
   send({ type: 'ready', diagnostics });
 } catch (error) {

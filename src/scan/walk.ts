@@ -52,7 +52,11 @@ export async function* walkFiles(root: string, options: WalkOptions): AsyncGener
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') options.onSkip('vanished', dir.path);
-      else options.onUnreadableDir(dir.path, code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(code));
+      else
+        options.onUnreadableDir(
+          dir.path,
+          code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(code),
+        );
       continue;
     }
     const subdirs: string[] = [];
@@ -63,9 +67,10 @@ export async function* walkFiles(root: string, options: WalkOptions): AsyncGener
           options.onSkip('excluded', path);
           continue;
         }
-        const kind = entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() || isSpecial(entry)
-          ? kindOf(entry)
-          : await kindFromLstat(path);
+        const kind =
+          entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() || isSpecial(entry)
+            ? kindOf(entry)
+            : await kindFromLstat(path);
         if (kind === 'file') yield path;
         else if (kind === 'dir') subdirs.push(path);
         else if (kind === 'symlink') options.onSkip('symlink', path);
@@ -82,7 +87,12 @@ export async function* walkFiles(root: string, options: WalkOptions): AsyncGener
   }
 }
 
-async function enterable(path: string, parentDevice: number, seen: Set<string>, options: WalkOptions): Promise<PendingDir | undefined> {
+async function enterable(
+  path: string,
+  parentDevice: number,
+  seen: Set<string>,
+  options: WalkOptions,
+): Promise<PendingDir | undefined> {
   const mountSkip = options.mountSkips.get(path);
   if (mountSkip) {
     options.onSkip(mountSkip, path);

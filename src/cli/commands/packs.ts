@@ -42,23 +42,32 @@ export async function runPacks(args: string[], io: CliIo): Promise<number> {
       io.stdout.write(PACKS_HELP);
       return sub === undefined ? 2 : 0;
     default:
-      throw new UserError('USAGE', `packs: unknown command ${JSON.stringify(sub)} (see chainsweep packs --help)`);
+      throw new UserError(
+        'USAGE',
+        `packs: unknown command ${JSON.stringify(sub)} (see chainsweep packs --help)`,
+      );
   }
 }
 
 async function keygen(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs('packs keygen', args, { out: { type: 'string' }, name: { type: 'string' } });
+  const { values } = parseCommandArgs('packs keygen', args, {
+    out: { type: 'string' },
+    name: { type: 'string' },
+  });
   if (!values.out) throw new UserError('USAGE', 'packs keygen: --out PREFIX is required');
   const prefix = resolve(io.cwd, values.out);
   const privatePath = `${prefix}.key`;
   const publicPath = `${prefix}.keyring.json`;
   for (const path of [privatePath, publicPath]) {
-    if (existsSync(path)) throw new UserError('USAGE', `packs keygen: ${path} exists; refusing to overwrite a key`);
+    if (existsSync(path))
+      throw new UserError('USAGE', `packs keygen: ${path} exists; refusing to overwrite a key`);
   }
   const { privateKeyPem, key } = generateSigningKey(values.name ?? 'pack signing key');
   await writeFile(privatePath, privateKeyPem, { mode: 0o600, flag: 'wx' });
   await writeFile(publicPath, `${JSON.stringify({ keys: [key] }, null, 2)}\n`, { flag: 'wx' });
-  io.stdout.write(`key id ${key.keyId}\nprivate key ${privatePath} (keep it offline)\npublic keyring ${publicPath}\n`);
+  io.stdout.write(
+    `key id ${key.keyId}\nprivate key ${privatePath} (keep it offline)\npublic keyring ${publicPath}\n`,
+  );
   return 0;
 }
 
@@ -69,7 +78,8 @@ async function sign(args: string[], io: CliIo): Promise<number> {
     'expires-days': { type: 'string' },
   });
   const [dirArg] = positionals;
-  if (!dirArg || positionals.length > 1) throw new UserError('USAGE', 'packs sign: give exactly one pack folder');
+  if (!dirArg || positionals.length > 1)
+    throw new UserError('USAGE', 'packs sign: give exactly one pack folder');
   if (!values.key) throw new UserError('USAGE', 'packs sign: --key FILE is required');
   const dir = resolve(io.cwd, dirArg);
   const keyPath = resolve(io.cwd, values.key);
@@ -79,8 +89,12 @@ async function sign(args: string[], io: CliIo): Promise<number> {
   const manifest = await signPack(dir, {
     privateKeyPem,
     keySource: keyPath,
-    ...(values.sequence ? { sequence: parseInteger('--sequence', values.sequence, 0, Number.MAX_SAFE_INTEGER) } : {}),
-    ...(values['expires-days'] ? { expiresInDays: parseInteger('--expires-days', values['expires-days'], 1, 3650) } : {}),
+    ...(values.sequence
+      ? { sequence: parseInteger('--sequence', values.sequence, 0, Number.MAX_SAFE_INTEGER) }
+      : {}),
+    ...(values['expires-days']
+      ? { expiresInDays: parseInteger('--expires-days', values['expires-days'], 1, 3650) }
+      : {}),
     validate: (m, files) => {
       const content = readPackContent({ dir, manifest: m, keyId: '', digest: '', stale: false, files });
       const compiled = compileYara(content.yara);
@@ -88,7 +102,9 @@ async function sign(args: string[], io: CliIo): Promise<number> {
       if (errors[0]) throw new UserError('YARA_COMPILE', `packs sign: ${formatDiagnostic(errors[0])}`);
     },
   });
-  io.stdout.write(`signed ${manifest.id} sequence ${manifest.sequence}: ${manifest.files.length} files, expires ${manifest.expires}\n`);
+  io.stdout.write(
+    `signed ${manifest.id} sequence ${manifest.sequence}: ${manifest.files.length} files, expires ${manifest.expires}\n`,
+  );
   return 0;
 }
 
@@ -140,8 +156,12 @@ async function list(args: string[], io: CliIo): Promise<number> {
   for (const d of diagnostics) logLine(io, formatDiagnostic(d));
   if (intel.packs.length === 0) io.stdout.write(`no packs (bundled folder: ${BUNDLED_PACKS_DIR})\n`);
   for (const pack of intel.packs) {
-    const counts = Object.entries(pack.counts).map(([k, n]) => `${n} ${k}`).join(', ');
-    io.stdout.write(`${pack.id} #${pack.sequence}  ${pack.title}\n  ${counts}; expires ${pack.expiresAt}${pack.stale ? ' (EXPIRED)' : ''}\n`);
+    const counts = Object.entries(pack.counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    io.stdout.write(
+      `${pack.id} #${pack.sequence}  ${pack.title}\n  ${counts}; expires ${pack.expiresAt}${pack.stale ? ' (EXPIRED)' : ''}\n`,
+    );
   }
   return 0;
 }

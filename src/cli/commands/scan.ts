@@ -91,9 +91,11 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
 
   const streamNdjson = format === 'ndjson' && !values.output;
   const ndjsonLines: string[] = [];
-  const onFinding = format === 'ndjson'
-    ? (finding: Finding) => (streamNdjson ? io.stdout.write(findingLine(finding)) : ndjsonLines.push(findingLine(finding)))
-    : undefined;
+  const onFinding =
+    format === 'ndjson'
+      ? (finding: Finding) =>
+          streamNdjson ? io.stdout.write(findingLine(finding)) : ndjsonLines.push(findingLine(finding))
+      : undefined;
   const progress = io.stderr.isTTY ? progressPrinter(io) : undefined;
 
   const report = await scan({
@@ -120,14 +122,20 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
   else if (format === 'ndjson') {
     if (streamNdjson) io.stdout.write(summaryLine(report));
     else await writeOutput(io, values.output, ndjsonLines.join('') + summaryLine(report));
-  } else await writeOutput(io, values.output, renderText(report, { color: !values.output && useColor(io, io.stdout) }));
+  } else
+    await writeOutput(
+      io,
+      values.output,
+      renderText(report, { color: !values.output && useColor(io, io.stdout) }),
+    );
   return exitCodeFor(report, failOn);
 }
 
 function printDiagnostics(io: CliIo, diagnostics: readonly Parameters<typeof formatDiagnostic>[0][]): void {
   const shown = diagnostics.slice(0, 50);
   for (const d of shown) logLine(io, formatDiagnostic(d));
-  if (diagnostics.length > shown.length) logLine(io, `... and ${diagnostics.length - shown.length} more problems in the inputs`);
+  if (diagnostics.length > shown.length)
+    logLine(io, `... and ${diagnostics.length - shown.length} more problems in the inputs`);
 }
 
 function progressPrinter(io: CliIo): { update: (p: ScanProgress) => void; clear: () => void } {
