@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { arch, availableParallelism, homedir, hostname, platform, release } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
@@ -21,6 +21,8 @@ export interface ScanOptions {
   /** Root of a mounted disk image: paths are read under it and reported as the imaged system saw them. */
   imageRoot?: string;
   excludes: string[];
+  /** Folders never swept unless a scan path lies inside them (chainsweep's own pack fixtures). */
+  ownFolders?: string[];
   allFiles: boolean;
   maxYaraBytes: number;
   crossFilesystems: boolean;
@@ -49,7 +51,8 @@ export async function scan(options: ScanOptions): Promise<Report> {
   const startedAt = new Date();
   const imageRoot = options.imageRoot === undefined ? undefined : resolve(options.imageRoot);
   const roots = await resolveRoots(options.paths, imageRoot);
-  const excluded = compileExcludes(options.excludes);
+  const excludedByGlob = compileExcludes(options.excludes);
+  const ownFolders = (options.ownFolders ?? []).filter((own) => !roots.some((root) => isInside(root, own)));
 
   const walkCoverage = new CoverageTracker('walk');
   const readCoverage = new CoverageTracker('read');
@@ -126,7 +129,13 @@ export async function scan(options: ScanOptions): Promise<Report> {
     try {
       for (const root of roots) {
         const files = walkFiles(root, {
-          isExcluded: excluded,
+          isExcluded: (path) => {
+            if (ownFolders.some((own) => isInside(path, own))) {
+              skip('chainsweep-own-files');
+              return 'silent';
+            }
+            return excludedByGlob(path);
+          },
           crossFilesystems: options.crossFilesystems,
           mountSkips,
           ...(options.signal ? { signal: options.signal } : {}),
@@ -178,6 +187,11 @@ export async function scan(options: ScanOptions): Promise<Report> {
   };
 }
 
+function isInside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
 async function resolveRoots(paths: string[], imageRoot: string | undefined): Promise<string[]> {
   const wanted = paths.length > 0 ? paths : [imageRoot ?? homedir()];
   const roots: string[] = [];
@@ -192,7 +206,7 @@ async function resolveRoots(paths: string[], imageRoot: string | undefined): Pro
         `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code}`,
       );
     }
-    if (imageRoot && !full.startsWith(imageRoot)) {
+    if (imageRoot && !isInside(full, imageRoot)) {
       throw new UserError('USAGE', `${path}: is outside the image root ${imageRoot}`);
     }
     roots.push(full);

@@ -15,8 +15,8 @@ export type WalkSkip =
   | 'vanished';
 
 export interface WalkOptions {
-  /** Skip paths for which this returns true (folders are not entered). */
-  isExcluded: (path: string) => boolean;
+  /** Skip paths for which this returns true (folders are not entered); 'silent' skips without an excluded count. */
+  isExcluded: (path: string) => boolean | 'silent';
   crossFilesystems: boolean;
   mountSkips: MountSkips;
   signal?: AbortSignal;
@@ -63,8 +63,9 @@ export async function* walkFiles(root: string, options: WalkOptions): AsyncGener
     try {
       for await (const entry of handle) {
         const path = join(dir.path, entry.name);
-        if (options.isExcluded(path)) {
-          options.onSkip('excluded', path);
+        const excluded = options.isExcluded(path);
+        if (excluded) {
+          if (excluded !== 'silent') options.onSkip('excluded', path);
           continue;
         }
         const kind =

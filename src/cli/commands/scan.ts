@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import type { Finding } from '../../core/finding.js';
 import { ReportSchema } from '../../core/report.js';
-import { loadIntel } from '../../packs/load-intel.js';
+import { BUNDLED_PACKS_DIR, loadIntel } from '../../packs/load-intel.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { findingLine, summaryLine } from '../../report/ndjson.js';
 import { formatBytes, renderText } from '../../report/text.js';
@@ -102,6 +102,7 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
     paths: positionals.map(at),
     ...(values.root ? { imageRoot: at(values.root) } : {}),
     excludes: values.exclude ?? [],
+    ownFolders: [BUNDLED_PACKS_DIR],
     allFiles: Boolean(values['all-files']),
     maxYaraBytes,
     crossFilesystems: Boolean(values['cross-filesystems']),
