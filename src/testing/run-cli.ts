@@ -10,23 +10,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `chainsweep ...args`; `asUser` drops root privileges first (setpriv), so permission errors are real. */
+/**
+ * Runs `chainsweep ...args`. `obeyPermissions` drops root's power to bypass file permissions (CAP_DAC_OVERRIDE,
+ * CAP_DAC_READ_SEARCH) with setpriv, so a mode-000 file or folder is really unreadable.
+ */
 export function runCli(
   args: string[],
-  options: { cwd?: string; asUser?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; obeyPermissions?: boolean; timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  const command = options.asUser && process.getuid?.() === 0 ? 'setpriv' : process.execPath;
-  const argv =
-    command === 'setpriv'
-      ? [
-          `--reuid=${options.asUser}`,
-          `--regid=${options.asUser === 'nobody' ? 'nogroup' : options.asUser}`,
-          '--clear-groups',
-          process.execPath,
-          CLI,
-          ...args,
-        ]
-      : [CLI, ...args];
+  const dropCaps = options.obeyPermissions && process.getuid?.() === 0;
+  const command = dropCaps ? 'setpriv' : process.execPath;
+  const argv = dropCaps
+    ? ['--bounding-set=-dac_override,-dac_read_search', process.execPath, CLI, ...args]
+    : [CLI, ...args];
   return new Promise((resolve, reject) => {
     execFile(
       command,

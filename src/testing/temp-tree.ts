@@ -9,7 +9,7 @@ afterAll(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh temporary folder (world-readable, so tests may drop privileges) holding `files`. */
+/** A fresh temporary folder holding `files`. */
 export function tempTree(files: Record<string, string | Uint8Array> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'chainsweep-test-'));
   made.push(dir);

@@ -78,24 +78,19 @@ describe('chainsweep scan (end to end)', () => {
     expect(report.coverage.find((c) => c.name === 'intel')?.problemCount).toBe(1);
   });
 
-  it.runIf(process.getuid?.() === 0)(
-    'records unreadable folders and files, and exits 3 when nothing was found',
-    async () => {
-      const dir = tempTree({ 'open/ok.txt': 'ok\n', 'closed/secret.txt': 'x\n', 'open/locked.txt': 'y\n' });
-      chmodSync(dir, 0o755);
-      for (const sub of ['open', 'closed']) chmodSync(join(dir, sub), 0o755);
-      chmodSync(join(dir, 'closed'), 0o700);
-      chmodSync(join(dir, 'open/locked.txt'), 0o600);
-      const result = await runCli(['scan', dir, '--no-bundled', '--format', 'json'], { asUser: 'nobody' });
-      expect(result.code).toBe(3);
-      const report = parseJson(result.stdout);
-      const problems = Object.fromEntries(
-        report.coverage.map((c) => [c.name, c.problems.map((p) => [p.path, p.code])]),
-      );
-      expect(problems.walk).toEqual([[join(dir, 'closed'), 'unreadable-dir']]);
-      expect(problems.read).toEqual([[join(dir, 'open/locked.txt'), 'unreadable']]);
-    },
-  );
+  it('records unreadable folders and files, and exits 3 when nothing was found', async () => {
+    const dir = tempTree({ 'open/ok.txt': 'ok\n', 'closed/secret.txt': 'x\n', 'open/locked.txt': 'y\n' });
+    chmodSync(join(dir, 'closed'), 0o000);
+    chmodSync(join(dir, 'open/locked.txt'), 0o000);
+    const result = await runCli(['scan', dir, '--no-bundled', '--format', 'json'], { obeyPermissions: true });
+    expect(result.code).toBe(3);
+    const report = parseJson(result.stdout);
+    const problems = Object.fromEntries(
+      report.coverage.map((c) => [c.name, c.problems.map((p) => [p.path, p.code])]),
+    );
+    expect(problems.walk).toEqual([[join(dir, 'closed'), 'unreadable-dir']]);
+    expect(problems.read).toEqual([[join(dir, 'open/locked.txt'), 'unreadable']]);
+  });
 
   it('refuses a tampered pack before scanning, naming the file', async () => {
     const pack = await makeSignedPack('tamper-test', {
