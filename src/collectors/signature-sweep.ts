@@ -2,7 +2,7 @@ import { type Finding, fingerprint } from '../core/finding.js';
 import { ConfidenceSchema, type Severity, SeveritySchema } from '../core/severity.js';
 import type { FileDigests } from '../matchers/hash-matcher.js';
 import type { MatcherSet } from '../matchers/matcher-set.js';
-import { type YaraExternalValues, type YaraMatch, YaraTimeoutError } from '../matchers/yara-engine.js';
+import { type YaraExternalValues, type YaraMatch, YaraTimeoutError } from '../matchers/yara-types.js';
 import type { PackedIndicator } from '../packs/intel.js';
 import { severityFromScore } from '../packs/ioc-list.js';
 import { isMalwareFileType } from './file-types.js';

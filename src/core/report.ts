@@ -66,6 +66,8 @@ export const ReportSchema = z.object({
     imageRoot: z.string().optional(),
     excludes: z.array(z.string()),
     yaraFiles: z.enum(['malware-types', 'all-files']),
+    /** The YARA-X build that ran the rules, or none when no rules were loaded. */
+    yaraEngine: z.enum(['native', 'wasm', 'none']),
     maxYaraBytes: z.number().int().positive(),
     crossFilesystems: z.boolean(),
   }),

@@ -1,6 +1,7 @@
 import type { YaraStatus } from '../collectors/signature-sweep.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Finding } from '../core/finding.js';
+import type { YaraEngineChoice, YaraEngineName } from '../matchers/yara-types.js';
 import type { IntelSet } from '../packs/intel.js';
 import type { FileProblemCode } from './read-file.js';
 
@@ -10,6 +11,7 @@ export interface WorkerInit {
   maxYaraBytes: number;
   allFiles: boolean;
   yaraTimeoutMs: number;
+  yaraEngine: YaraEngineChoice;
   imageRoot?: string;
 }
 
@@ -25,6 +27,7 @@ export interface FileOutcome {
 
 export type ToWorker = { type: 'batch'; id: number; paths: string[] };
 export type FromWorker =
-  | { type: 'ready'; diagnostics: Diagnostic[] }
-  | { type: 'done'; id: number; outcomes: FileOutcome[] }
+  | { type: 'ready'; diagnostics: Diagnostic[]; engine: YaraEngineName | undefined }
+  /** `retire`: the worker's engine has grown; send it nothing more and replace it. */
+  | { type: 'done'; id: number; outcomes: FileOutcome[]; retire: boolean }
   | { type: 'fatal'; message: string };

@@ -8,6 +8,7 @@ import type { Finding } from '../core/finding.js';
 import type { Report } from '../core/report.js';
 import { severityRank } from '../core/severity.js';
 import { globToRegExp } from '../matchers/glob.js';
+import type { YaraEngineChoice } from '../matchers/yara-types.js';
 import type { IntelSet } from '../packs/intel.js';
 import { CoverageTracker } from './coverage.js';
 import { liveMountSkips } from './mounts.js';
@@ -28,6 +29,8 @@ export interface ScanOptions {
   crossFilesystems: boolean;
   threads?: number;
   yaraTimeoutMs: number;
+  /** Which YARA-X build runs the rules (default: native where it loads). */
+  yaraEngine?: YaraEngineChoice;
   intel: IntelSet;
   /** Problems already found in the inputs (IOC lines); they make the intel coverage partial. */
   intelDiagnostics: Diagnostic[];
@@ -99,10 +102,11 @@ export async function scan(options: ScanOptions): Promise<Report> {
     maxYaraBytes: options.maxYaraBytes,
     allFiles: options.allFiles,
     yaraTimeoutMs: options.yaraTimeoutMs,
+    yaraEngine: options.yaraEngine ?? 'auto',
     ...(imageRoot ? { imageRoot } : {}),
   };
   const threads = Math.max(1, options.threads ?? availableParallelism());
-  const { pool, diagnostics } = await SweepPool.start(threads, init, onOutcome);
+  const { pool, diagnostics, engine } = await SweepPool.start(threads, init, onOutcome);
   try {
     const ruleErrors = diagnostics.filter((d) => d.level === 'error');
     if (options.strict && ruleErrors.length > 0) {
@@ -176,6 +180,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
       ...(imageRoot ? { imageRoot } : {}),
       excludes: options.excludes,
       yaraFiles: options.allFiles ? 'all-files' : 'malware-types',
+      yaraEngine: engine ?? 'none',
       maxYaraBytes: options.maxYaraBytes,
       crossFilesystems: options.crossFilesystems,
     },

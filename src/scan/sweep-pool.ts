@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { ChainsweepError } from '../core/errors.js';
+import type { YaraEngineName } from '../matchers/yara-types.js';
 import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 const BATCH_FILES = 16;
@@ -9,6 +10,13 @@ const BATCHES_IN_FLIGHT = 2;
 interface Slot {
   worker: Worker;
   inFlight: Map<number, string[]>;
+  /** Asked to be replaced: gets no new batches, ends once its batches are done. */
+  retiring: boolean;
+}
+
+interface Ready {
+  diagnostics: Diagnostic[];
+  engine: YaraEngineName | undefined;
 }
 
 /** A pool of sweep workers fed in small batches, with backpressure so the walk never runs far ahead. */
@@ -16,6 +24,7 @@ export class SweepPool {
   private readonly slots: Slot[] = [];
   private batch: string[] = [];
   private nextId = 0;
+  private spawning = 0;
   private waiting: (() => void)[] = [];
   private idle: (() => void)[] = [];
   private closing = false;
@@ -25,15 +34,15 @@ export class SweepPool {
     private readonly onOutcome: (outcome: FileOutcome) => void,
   ) {}
 
-  /** Starts `threads` workers and waits until each has compiled the rules; returns the first worker's diagnostics. */
+  /** Starts `threads` workers and waits until each has compiled the rules; returns what the first one reported. */
   static async start(
     threads: number,
     init: WorkerInit,
     onOutcome: (outcome: FileOutcome) => void,
-  ): Promise<{ pool: SweepPool; diagnostics: Diagnostic[] }> {
+  ): Promise<{ pool: SweepPool } & Ready> {
     const pool = new SweepPool(init, onOutcome);
     const ready = await Promise.all(Array.from({ length: threads }, () => pool.spawn()));
-    return { pool, diagnostics: ready[0] ?? [] };
+    return { pool, diagnostics: ready[0]?.diagnostics ?? [], engine: ready[0]?.engine };
   }
 
   /** Queues one file; resolves once the pool has room for more. */
@@ -57,6 +66,8 @@ export class SweepPool {
   private async dispatch(): Promise<void> {
     let slot = this.freeSlot();
     while (!slot) {
+      if (this.slots.length === 0 && this.spawning === 0)
+        throw new ChainsweepError('INTERNAL', 'no sweep worker is left');
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       slot = this.freeSlot();
     }
@@ -70,13 +81,14 @@ export class SweepPool {
   private freeSlot(): Slot | undefined {
     let best: Slot | undefined;
     for (const slot of this.slots) {
-      if (slot.inFlight.size < BATCHES_IN_FLIGHT && (!best || slot.inFlight.size < best.inFlight.size))
-        best = slot;
+      if (slot.retiring || slot.inFlight.size >= BATCHES_IN_FLIGHT) continue;
+      if (!best || slot.inFlight.size < best.inFlight.size) best = slot;
     }
     return best;
   }
 
-  private spawn(): Promise<Diagnostic[]> {
+  private spawn(): Promise<Ready> {
+    this.spawning++;
     const worker = import.meta.url.endsWith('.ts')
       ? // Tests run the TypeScript sources: load the worker through tsx. The built package runs plain JavaScript.
         new Worker(
@@ -84,36 +96,50 @@ export class SweepPool {
           { eval: true, workerData: this.init },
         )
       : new Worker(new URL('./sweep-worker.js', import.meta.url), { workerData: this.init });
-    const slot: Slot = { worker, inFlight: new Map() };
-    return new Promise<Diagnostic[]>((resolve, reject) => {
+    const slot: Slot = { worker, inFlight: new Map(), retiring: false };
+    return new Promise<Ready>((resolve, reject) => {
       let started = false;
+      const fail = (message: string) => {
+        this.spawning--;
+        reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${message}`));
+        this.wake();
+      };
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           started = true;
+          this.spawning--;
           this.slots.push(slot);
-          resolve(message.diagnostics);
+          resolve({ diagnostics: message.diagnostics, engine: message.engine });
+          this.wake();
         } else if (message.type === 'fatal') {
-          reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${message.message}`));
+          fail(message.message);
         } else {
           const paths = slot.inFlight.get(message.id);
           slot.inFlight.delete(message.id);
           if (paths) for (const outcome of message.outcomes) this.onOutcome(outcome);
+          if (message.retire) slot.retiring = true;
+          if (slot.retiring && slot.inFlight.size === 0) this.retire(slot);
           this.wake();
         }
       });
       worker.on('error', (error) => {
-        if (!started)
-          reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${error.message}`));
+        if (!started) fail(error.message);
       });
       worker.on('exit', (code) => {
-        if (!started || this.closing) return;
-        this.replace(slot, code);
+        if (started && !this.closing && !slot.retiring) this.replaceCrashed(slot, code);
       });
     });
   }
 
+  /** A worker whose engine grew too large is swapped for a fresh one between batches. */
+  private retire(slot: Slot): void {
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    void slot.worker.terminate();
+    this.spawn().catch(() => this.wake());
+  }
+
   /** A worker that died takes its batches with it: record them as failed and start a fresh worker. */
-  private replace(slot: Slot, code: number): void {
+  private replaceCrashed(slot: Slot, code: number): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
@@ -127,10 +153,7 @@ export class SweepPool {
       }
     }
     slot.inFlight.clear();
-    this.spawn().then(
-      () => this.wake(),
-      () => this.wake(),
-    );
+    this.spawn().catch(() => this.wake());
     this.wake();
   }
 

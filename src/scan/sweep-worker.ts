@@ -12,15 +12,19 @@ if (!port) throw new Error('sweep-worker must run in a worker thread');
 const send = (message: FromWorker) => port.postMessage(message);
 
 try {
-  const { matchers, diagnostics } = buildMatchers(init.intel, { yaraTimeoutMs: init.yaraTimeoutMs });
+  const { matchers, diagnostics } = buildMatchers(init.intel, {
+    yaraTimeoutMs: init.yaraTimeoutMs,
+    yaraEngine: init.yaraEngine,
+  });
   const extra = matchers.yara?.externalsUsed.has('md5') ? (['md5'] as const) : [];
   const reader = new FileReader([...matchers.hashes.algorithms], init.maxYaraBytes);
+  const imagePathOf = (path: string) =>
+    init.imageRoot === undefined ? undefined : `/${relative(init.imageRoot, path).split(sep).join('/')}`;
 
   const sweepOne = (path: string): FileOutcome => {
     try {
       const read = reader.read(path, extra);
-      const imagePath =
-        init.imageRoot === undefined ? undefined : `/${relative(init.imageRoot, path).split(sep).join('/')}`;
+      const imagePath = imagePathOf(path);
       const input = {
         path,
         size: read.size,
@@ -48,10 +52,11 @@ try {
   };
 
   port.on('message', (message: ToWorker) => {
-    if (message.type === 'batch')
-      send({ type: 'done', id: message.id, outcomes: message.paths.map(sweepOne) });
+    if (message.type !== 'batch') return;
+    const outcomes = message.paths.map(sweepOne);
+    send({ type: 'done', id: message.id, outcomes, retire: matchers.yara?.wantsRecycle() ?? false });
   });
-  send({ type: 'ready', diagnostics });
+  send({ type: 'ready', diagnostics, engine: matchers.yara?.engine });
 } catch (error) {
   send({ type: 'fatal', message: String((error as Error)?.message ?? error) });
 }

@@ -300,6 +300,8 @@ describe('chainsweep scan (end to end)', () => {
       'node_modules',
       '--exclude',
       '.git',
+      '--exclude',
+      '.work',
     ]);
     const report = parseJson(around.stdout);
     expect(report.findings).toEqual([]);

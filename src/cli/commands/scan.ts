@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { formatDiagnostic } from '../../core/diagnostic.js';
+import { UserError } from '../../core/errors.js';
 import type { Finding } from '../../core/finding.js';
 import { ReportSchema } from '../../core/report.js';
+import { nativeEngineAvailable } from '../../matchers/yara-native.js';
 import { BUNDLED_PACKS_DIR, loadIntel } from '../../packs/load-intel.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { findingLine, summaryLine } from '../../report/ndjson.js';
@@ -34,7 +36,8 @@ What to read:
   --max-yara-size SIZE   largest file YARA reads into memory (default 64M; larger files are hashed only)
   --cross-filesystems    descend into other mounted filesystems (pseudo and network ones stay skipped)
   --threads N            worker threads (default: one per core)
-  --yara-timeout SEC     YARA time limit per file (default 60)
+  --yara-timeout SEC     YARA time limit per file (default 60; the wasm engine only)
+  --yara-engine ENGINE   auto (default: native where it is installed), native, or wasm
 
 Output:
   --format text|json|ndjson   (default text)
@@ -59,6 +62,7 @@ const OPTIONS = {
   'cross-filesystems': { type: 'boolean' },
   threads: { type: 'string' },
   'yara-timeout': { type: 'string' },
+  'yara-engine': { type: 'string' },
   format: { type: 'string' },
   output: { type: 'string' },
   'fail-on': { type: 'string' },
@@ -77,6 +81,17 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
   const maxYaraBytes = parseSize('--max-yara-size', values['max-yara-size'] ?? '64M');
   const threads = values.threads ? parseInteger('--threads', values.threads, 1, 256) : undefined;
   const yaraTimeoutMs = parseInteger('--yara-timeout', values['yara-timeout'] ?? '60', 1, 86_400) * 1000;
+  const yaraEngine = parseChoice('--yara-engine', values['yara-engine'] ?? 'auto', [
+    'auto',
+    'native',
+    'wasm',
+  ] as const);
+  if (yaraEngine === 'native' && !nativeEngineAvailable()) {
+    throw new UserError(
+      'USAGE',
+      '--yara-engine native: the native YARA-X engine is not installed for this platform',
+    );
+  }
   const at = (p: string) => resolve(io.cwd, p);
 
   const { intel, diagnostics } = await loadIntel({
@@ -108,6 +123,11 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
     crossFilesystems: Boolean(values['cross-filesystems']),
     ...(threads ? { threads } : {}),
     yaraTimeoutMs,
+    yaraEngine: parseChoice('--yara-engine', values['yara-engine'] ?? 'auto', [
+      'auto',
+      'native',
+      'wasm',
+    ] as const),
     intel,
     intelDiagnostics: diagnostics,
     strict: Boolean(values.strict),
