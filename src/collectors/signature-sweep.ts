@@ -1,6 +1,7 @@
 import { type Finding, fingerprint } from '../core/finding.js';
 import { ConfidenceSchema, type Severity, SeveritySchema } from '../core/severity.js';
-import type { FileDigests } from '../matchers/hash-matcher.js';
+import type { FilenameMatcher } from '../matchers/filename-matcher.js';
+import type { FileDigests, HashMatcher } from '../matchers/hash-matcher.js';
 import type { MatcherSet } from '../matchers/matcher-set.js';
 import { type YaraExternalValues, type YaraMatch, YaraTimeoutError } from '../matchers/yara-types.js';
 import type { PackedIndicator } from '../packs/intel.js';
@@ -38,48 +39,47 @@ export function sweepFile(
   matchers: MatcherSet,
   options: SweepOptions,
 ): { findings: Finding[]; yara: YaraStatus; yaraError?: string } {
-  const findings: Finding[] = [];
-  const namePath = (input.imagePath ?? input.path).replaceAll('\\', '/');
+  const findings = matchFacts(input, matchers.hashes, matchers.names);
+  if (!matchers.yara) return { findings, yara: 'no-rules' };
+  if (!wantsYara(input, options)) return { findings, yara: 'not-malware-type' };
+  if (!input.content) return { findings, yara: 'too-large' };
   const fileFacts = { size: input.size, ...input.digests };
+  try {
+    for (const match of matchers.yara.scan(input.content, yaraExternals(input, namePathOf(input)))) {
+      findings.push(yaraFinding(match, input, fileFacts));
+    }
+    return { findings, yara: 'scanned' };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { findings, yara: error instanceof YaraTimeoutError ? 'timed-out' : 'failed', yaraError: message };
+  }
+}
 
-  for (const indicator of matchers.hashes.match(input.digests)) {
+/** Hash and file-name findings for one file: what needs no content beyond the digests. */
+export function matchFacts(input: SweepInput, hashes: HashMatcher, names: FilenameMatcher): Finding[] {
+  const findings: Finding[] = [];
+  const namePath = namePathOf(input);
+  const file = { size: input.size, ...input.digests };
+  for (const indicator of hashes.match(input.digests)) {
     findings.push(
       indicatorFinding(indicator, input, {
         algorithm: indicator.kind,
         value: indicator.value,
         ...(indicator.fileName ? { knownAs: indicator.fileName } : {}),
         ...(indicator.role ? { role: indicator.role } : {}),
-        file: fileFacts,
+        file,
       }),
     );
   }
-  for (const indicator of matchers.names.match(namePath)) {
-    findings.push(
-      indicatorFinding(indicator, input, { pattern: indicator.value, matched: namePath, file: fileFacts }),
-    );
+  for (const indicator of names.match(namePath)) {
+    findings.push(indicatorFinding(indicator, input, { pattern: indicator.value, matched: namePath, file }));
   }
+  return findings;
+}
 
-  let yara: YaraStatus = 'no-rules';
-  if (matchers.yara) {
-    if (!wantsYara(input, options)) yara = 'not-malware-type';
-    else if (!input.content) yara = 'too-large';
-    else {
-      const externals: YaraExternalValues = yaraExternals(input, namePath);
-      try {
-        for (const match of matchers.yara.scan(input.content, externals))
-          findings.push(yaraFinding(match, input, fileFacts));
-        yara = 'scanned';
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return {
-          findings,
-          yara: error instanceof YaraTimeoutError ? 'timed-out' : 'failed',
-          yaraError: message,
-        };
-      }
-    }
-  }
-  return { findings, yara };
+/** The path file-name indicators see: inside the image when there is one, always with forward slashes. */
+function namePathOf(input: SweepInput): string {
+  return (input.imagePath ?? input.path).replaceAll('\\', '/');
 }
 
 function indicatorFinding(

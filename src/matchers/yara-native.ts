@@ -20,6 +20,7 @@ interface NativeBinding {
   ): { errors: { message: string }[]; warnings: { message: string }[] };
 }
 interface NativeRules {
+  getWarnings(): { message: string }[];
   scan(data: Uint8Array, variables?: Record<string, string>): NativeMatch[];
 }
 interface NativeMatch {
@@ -49,42 +50,45 @@ export function nativeEngineAvailable(): boolean {
 const VARIABLES: Record<string, string> = Object.fromEntries(YARA_EXTERNALS.map((name) => [name, '']));
 
 /**
- * Compiles with the native YARA-X binding. It has no namespaces, so files are checked one by one, then joined
- * into as few groups as keep every rule name unique (a file with a `global` rule stays alone, as its namespace
- * would keep it); each group is one compiled rule set, and matches are mapped back to their file.
+ * Compiles with the native YARA-X binding. It has no namespaces, so files are joined into as few groups as keep
+ * every rule name unique (a file with a `global` rule stays alone, as its namespace would keep it); each group is
+ * one compiled rule set, and matches are mapped back to their file. A group that fails to compile is checked file
+ * by file, so one bad file costs only itself.
  */
 export function compileNative(sources: readonly YaraSource[]): CompiledYara {
   const native = loadBinding();
   if (!native) throw new Error('the native YARA-X engine is not installed');
   const diagnostics: Diagnostic[] = [];
-  const accepted: YaraSource[] = [];
-  const groups: { sources: YaraSource[]; names: Map<string, YaraSource>; alone: boolean }[] = [];
+  const compiled: { rules: NativeRules; names: Map<string, YaraSource> }[] = [];
+  const accepted = new Set<YaraSource>();
 
-  for (const source of sources) {
-    const result = native.validate(source.text, { defineVariables: VARIABLES });
-    if (result.errors.length > 0) {
-      diagnostics.push(toDiagnostic(result.errors[0]?.message ?? 'does not compile', source.file, 'error'));
-      continue;
+  const compileGroup = (group: YaraSource[]): boolean => {
+    try {
+      const rules = native.compile(group.map((s) => s.text).join('\n'), { defineVariables: VARIABLES });
+      for (const warning of rules.getWarnings()) diagnostics.push(warningInGroup(warning.message, group));
+      const names = new Map<string, YaraSource>();
+      for (const source of group) for (const name of ruleNamesOf(source.text).names) names.set(name, source);
+      compiled.push({ rules, names });
+      for (const source of group) accepted.add(source);
+      return true;
+    } catch {
+      return false;
     }
-    for (const warning of result.warnings)
-      diagnostics.push(toDiagnostic(warning.message, source.file, 'warning'));
-    accepted.push(source);
-    const { names, hasGlobal } = ruleNamesOf(source.text);
-    let group = hasGlobal ? undefined : groups.find((g) => !g.alone && names.every((n) => !g.names.has(n)));
-    if (!group) {
-      group = { sources: [], names: new Map(), alone: hasGlobal };
-      groups.push(group);
-    }
-    group.sources.push(source);
-    for (const name of names) group.names.set(name, source);
+  };
+
+  for (const group of groupByRuleNames(sources)) {
+    if (compileGroup(group)) continue;
+    const good = group.filter((source) => {
+      const result = native.validate(source.text, { defineVariables: VARIABLES });
+      const error = result.errors[0];
+      if (error) diagnostics.push(toDiagnostic(error.message, source.file, 'error'));
+      return !error;
+    });
+    // Files that compile alone but not together (a clash the name scan missed) are compiled one by one.
+    if (good.length && !compileGroup(good)) for (const source of good) compileGroup([source]);
   }
-  if (accepted.length === 0) return { accepted, diagnostics };
-
-  const compiled = groups.map((g) => ({
-    rules: native.compile(g.sources.map((s) => s.text).join('\n'), { defineVariables: VARIABLES }),
-    names: g.names,
-  }));
-  const externalsUsed = externalsIn(accepted.map((s) => s.text));
+  if (accepted.size === 0) return { accepted: [], diagnostics };
+  const externalsUsed = externalsIn([...accepted].map((s) => s.text));
   const rules: YaraRules = {
     engine: 'native',
     externalsUsed,
@@ -116,5 +120,35 @@ export function compileNative(sources: readonly YaraSource[]): CompiledYara {
     wantsRecycle: () => false,
     dispose: () => {},
   };
-  return { rules, accepted, diagnostics };
+  return { rules, accepted: sources.filter((s) => accepted.has(s)), diagnostics };
+}
+
+/** Groups files so that no group declares a rule name twice; a file with a global rule gets a group of its own. */
+function groupByRuleNames(sources: readonly YaraSource[]): YaraSource[][] {
+  const groups: { sources: YaraSource[]; names: Set<string>; alone: boolean }[] = [];
+  for (const source of sources) {
+    const { names, hasGlobal } = ruleNamesOf(source.text);
+    let group = hasGlobal ? undefined : groups.find((g) => !g.alone && names.every((n) => !g.names.has(n)));
+    if (!group) {
+      group = { sources: [], names: new Set(), alone: hasGlobal };
+      groups.push(group);
+    }
+    group.sources.push(source);
+    for (const name of names) group.names.add(name);
+  }
+  return groups.map((g) => g.sources);
+}
+
+/** A warning from a joined group, pointed back at its own file and line. */
+function warningInGroup(message: string, group: readonly YaraSource[]): Diagnostic {
+  const diagnostic = toDiagnostic(message, group[0]?.file ?? '', 'warning');
+  if (diagnostic.line === undefined) return diagnostic;
+  let firstLine = 1;
+  for (const source of group) {
+    const lines = source.text.split('\n').length;
+    if (diagnostic.line < firstLine + lines)
+      return { ...diagnostic, file: source.file, line: diagnostic.line - firstLine + 1 };
+    firstLine += lines;
+  }
+  return diagnostic;
 }

@@ -1,6 +1,8 @@
 import type { YaraStatus } from '../collectors/signature-sweep.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Finding } from '../core/finding.js';
+import type { HashAlgorithm } from '../core/indicator.js';
+import type { FileDigests } from '../matchers/hash-matcher.js';
 import type { YaraEngineChoice, YaraEngineName } from '../matchers/yara-types.js';
 import type { IntelSet } from '../packs/intel.js';
 import type { FileProblemCode } from './read-file.js';
@@ -13,7 +15,14 @@ export interface WorkerInit {
   yaraTimeoutMs: number;
   yaraEngine: YaraEngineChoice;
   imageRoot?: string;
+  /** Files above this size come back unread (`deferred`), to be hashed in parts on several threads. */
+  splitAbove: number;
 }
+
+export type OutcomeProblem = {
+  code: FileProblemCode | 'yara-timed-out' | 'yara-failed' | 'worker-failed';
+  message: string;
+};
 
 /** The outcome of sweeping one file. */
 export interface FileOutcome {
@@ -21,13 +30,31 @@ export interface FileOutcome {
   size?: number;
   findings: Finding[];
   yara?: YaraStatus;
-  problem?: { code: FileProblemCode | 'yara-timed-out' | 'yara-failed' | 'worker-failed'; message: string };
+  problem?: OutcomeProblem;
+  changed?: 'grew' | 'shrank';
+  /** Set when the file was too large to sweep in one piece: hash it in parts. */
+  deferredSize?: number;
+}
+
+/** One share of a large file's hashing: some of the digests, plus its first bytes. */
+export interface PartOutcome {
+  path: string;
+  size?: number;
+  digests: FileDigests;
+  head?: Uint8Array;
+  problem?: OutcomeProblem;
   changed?: 'grew' | 'shrank';
 }
 
-export type ToWorker = { type: 'batch'; id: number; paths: string[] };
+/** A file to sweep whole, or (with `algorithms`) one share of a large file's hashing. */
+export interface Job {
+  path: string;
+  algorithms?: HashAlgorithm[];
+}
+
+export type ToWorker = { type: 'batch'; id: number; jobs: Job[] };
 export type FromWorker =
   | { type: 'ready'; diagnostics: Diagnostic[]; engine: YaraEngineName | undefined }
   /** `retire`: the worker's engine has grown; send it nothing more and replace it. */
-  | { type: 'done'; id: number; outcomes: FileOutcome[]; retire: boolean }
+  | { type: 'done'; id: number; outcomes: FileOutcome[]; parts: PartOutcome[]; retire: boolean }
   | { type: 'fatal'; message: string };

@@ -30,16 +30,21 @@ const HEAD_BYTES = 512;
 const CHUNK = 4 * 1024 * 1024;
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-/** Reads files in one pass with a reused buffer: digests for `algorithms`, content up to `maxInMemory` bytes. */
+/** Reads files in one pass with a reused buffer: digests for the algorithms asked, content up to `maxInMemory`. */
 export class FileReader {
   private buffer = Buffer.allocUnsafe(CHUNK);
 
-  constructor(
-    private readonly algorithms: readonly HashAlgorithm[],
-    private readonly maxInMemory: number,
-  ) {}
+  constructor(private readonly maxInMemory: number) {}
 
-  read(path: string, extraAlgorithms: readonly HashAlgorithm[] = []): FileRead {
+  /**
+   * Reads `path` once, computing `algorithms`. A file larger than `deferAbove` is not read: its size is returned,
+   * so the caller can share its hashing out between threads.
+   */
+  read(
+    path: string,
+    algorithms: readonly HashAlgorithm[],
+    deferAbove = Number.POSITIVE_INFINITY,
+  ): FileRead | { deferredSize: number } {
     let fd: number;
     try {
       fd = openSync(path, OPEN_FLAGS);
@@ -49,12 +54,13 @@ export class FileReader {
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile()) throw new FileProblem('special', 'not a regular file');
-      const algorithms = [...new Set([...this.algorithms, ...extraAlgorithms])];
-      const hashes = algorithms.map((a) => createHash(a));
       const expected = stat.size;
+      if (expected > deferAbove) return { deferredSize: expected };
+      const unique = [...new Set(algorithms)];
+      const hashes = unique.map((a) => createHash(a));
       return expected <= this.maxInMemory
-        ? this.readWhole(fd, expected, algorithms, hashes)
-        : this.readStreaming(fd, expected, algorithms, hashes);
+        ? this.readWhole(fd, expected, unique, hashes)
+        : this.readStreaming(fd, expected, unique, hashes);
     } catch (error) {
       throw error instanceof FileProblem ? error : toProblem(error, path);
     } finally {

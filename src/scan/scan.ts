@@ -146,7 +146,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
           onSkip: skip,
           onUnreadableDir: (path, message) => walkCoverage.add({ path, code: 'unreadable-dir', message }),
         });
-        for await (const path of files) {
+        for (const path of files) {
           currentDir = path.slice(0, path.length - basename(path).length);
           await pool.submit(path);
         }

@@ -2,14 +2,15 @@ import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { ChainsweepError } from '../core/errors.js';
 import type { YaraEngineName } from '../matchers/yara-types.js';
-import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import type { FileOutcome, FromWorker, Job, ToWorker, WorkerInit } from './protocol.js';
+import { SplitFiles } from './split-files.js';
 
-const BATCH_FILES = 16;
-const BATCHES_IN_FLIGHT = 2;
+const BATCH_FILES = 8;
+const BATCHES_IN_FLIGHT = 3;
 
 interface Slot {
   worker: Worker;
-  inFlight: Map<number, string[]>;
+  inFlight: Map<number, Job[]>;
   /** Asked to be replaced: gets no new batches, ends once its batches are done. */
   retiring: boolean;
 }
@@ -19,43 +20,72 @@ interface Ready {
   engine: YaraEngineName | undefined;
 }
 
-/** A pool of sweep workers fed in small batches, with backpressure so the walk never runs far ahead. */
+/**
+ * A pool of sweep workers fed in small batches. The walk waits while the queue is full, so it never runs far
+ * ahead; parts of large files jump the queue.
+ */
 export class SweepPool {
   private readonly slots: Slot[] = [];
-  private batch: string[] = [];
+  private batch: Job[] = [];
+  private readonly queued: Job[][] = [];
+  private readonly urgent: Job[][] = [];
   private nextId = 0;
   private spawning = 0;
-  private waiting: (() => void)[] = [];
-  private idle: (() => void)[] = [];
+  private listeners: (() => void)[] = [];
   private closing = false;
+  private engine: YaraEngineName | undefined;
+  private readonly split: SplitFiles;
+  private readonly init: WorkerInit;
 
   private constructor(
-    private readonly init: WorkerInit,
+    init: Omit<WorkerInit, 'splitAbove'>,
+    threads: number,
     private readonly onOutcome: (outcome: FileOutcome) => void,
-  ) {}
+  ) {
+    this.split = new SplitFiles(init.intel, threads, {
+      allFiles: init.allFiles,
+      imageRoot: init.imageRoot,
+      hasYaraRules: () => this.engine !== undefined,
+    });
+    this.init = { ...init, splitAbove: this.split.worthwhile ? init.maxYaraBytes : Number.POSITIVE_INFINITY };
+  }
 
   /** Starts `threads` workers and waits until each has compiled the rules; returns what the first one reported. */
   static async start(
     threads: number,
-    init: WorkerInit,
+    init: Omit<WorkerInit, 'splitAbove'>,
     onOutcome: (outcome: FileOutcome) => void,
   ): Promise<{ pool: SweepPool } & Ready> {
-    const pool = new SweepPool(init, onOutcome);
+    const pool = new SweepPool(init, threads, onOutcome);
     const ready = await Promise.all(Array.from({ length: threads }, () => pool.spawn()));
-    return { pool, diagnostics: ready[0]?.diagnostics ?? [], engine: ready[0]?.engine };
+    pool.engine = ready[0]?.engine;
+    return { pool, diagnostics: ready[0]?.diagnostics ?? [], engine: pool.engine };
   }
 
   /** Queues one file; resolves once the pool has room for more. */
   async submit(path: string): Promise<void> {
-    this.batch.push(path);
-    if (this.batch.length >= BATCH_FILES) await this.dispatch();
+    this.batch.push({ path });
+    if (this.batch.length >= BATCH_FILES) {
+      this.queued.push(this.batch);
+      this.batch = [];
+      this.pump();
+    }
+    while (this.queued.length > this.slots.length) await this.change();
   }
 
-  /** Sends what is queued and waits for every outstanding file. */
+  /** Sends what is queued and waits for every outstanding file, including the parts of large ones. */
   async drain(): Promise<void> {
-    if (this.batch.length) await this.dispatch();
-    while (this.slots.some((s) => s.inFlight.size > 0))
-      await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.batch.length) this.queued.push(this.batch);
+    this.batch = [];
+    this.pump();
+    while (
+      this.queued.length ||
+      this.urgent.length ||
+      this.split.inProgress ||
+      this.slots.some((s) => s.inFlight.size)
+    ) {
+      await this.change();
+    }
   }
 
   async close(): Promise<void> {
@@ -63,19 +93,27 @@ export class SweepPool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
-  private async dispatch(): Promise<void> {
-    let slot = this.freeSlot();
-    while (!slot) {
-      if (this.slots.length === 0 && this.spawning === 0)
-        throw new ChainsweepError('INTERNAL', 'no sweep worker is left');
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      slot = this.freeSlot();
+  /** Hands queued work to every worker with room. */
+  private pump(): void {
+    for (let slot = this.freeSlot(); slot; slot = this.freeSlot()) {
+      const jobs = this.urgent.shift() ?? this.queued.shift();
+      if (!jobs) return;
+      const id = this.nextId++;
+      slot.inFlight.set(id, jobs);
+      slot.worker.postMessage({ type: 'batch', id, jobs } satisfies ToWorker);
     }
-    const id = this.nextId++;
-    const paths = this.batch;
-    this.batch = [];
-    slot.inFlight.set(id, paths);
-    slot.worker.postMessage({ type: 'batch', id, paths } satisfies ToWorker);
+  }
+
+  /** Resolves at the next worker event; fails when no worker is left to wait for. */
+  private change(): Promise<void> {
+    if (this.slots.length === 0 && this.spawning === 0) {
+      return Promise.reject(new ChainsweepError('INTERNAL', 'no sweep worker is left'));
+    }
+    return new Promise<void>((resolve) => this.listeners.push(resolve));
+  }
+
+  private notify(): void {
+    for (const resolve of this.listeners.splice(0)) resolve();
   }
 
   private freeSlot(): Slot | undefined {
@@ -85,6 +123,21 @@ export class SweepPool {
       if (!best || slot.inFlight.size < best.inFlight.size) best = slot;
     }
     return best;
+  }
+
+  private handleDone(slot: Slot, message: Extract<FromWorker, { type: 'done' }>): void {
+    slot.inFlight.delete(message.id);
+    for (const outcome of message.outcomes) {
+      if (outcome.deferredSize === undefined) this.onOutcome(outcome);
+      else for (const part of this.split.plan(outcome.path)) this.urgent.push([part]);
+    }
+    for (const part of message.parts) {
+      const outcome = this.split.add(part);
+      if (outcome) this.onOutcome(outcome);
+    }
+    if (message.retire) slot.retiring = true;
+    if (slot.retiring && slot.inFlight.size === 0) this.retire(slot);
+    this.pump();
   }
 
   private spawn(): Promise<Ready> {
@@ -102,7 +155,7 @@ export class SweepPool {
       const fail = (message: string) => {
         this.spawning--;
         reject(new ChainsweepError('INTERNAL', `sweep worker failed to start: ${message}`));
-        this.wake();
+        this.notify();
       };
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
@@ -110,17 +163,13 @@ export class SweepPool {
           this.spawning--;
           this.slots.push(slot);
           resolve({ diagnostics: message.diagnostics, engine: message.engine });
-          this.wake();
+          this.pump();
         } else if (message.type === 'fatal') {
           fail(message.message);
         } else {
-          const paths = slot.inFlight.get(message.id);
-          slot.inFlight.delete(message.id);
-          if (paths) for (const outcome of message.outcomes) this.onOutcome(outcome);
-          if (message.retire) slot.retiring = true;
-          if (slot.retiring && slot.inFlight.size === 0) this.retire(slot);
-          this.wake();
+          this.handleDone(slot, message);
         }
+        this.notify();
       });
       worker.on('error', (error) => {
         if (!started) fail(error.message);
@@ -135,30 +184,25 @@ export class SweepPool {
   private retire(slot: Slot): void {
     this.slots.splice(this.slots.indexOf(slot), 1);
     void slot.worker.terminate();
-    this.spawn().catch(() => this.wake());
+    this.spawn().catch(() => this.notify());
   }
 
-  /** A worker that died takes its batches with it: record them as failed and start a fresh worker. */
+  /** A worker that died takes its batches with it: record their files as failed and start a fresh worker. */
   private replaceCrashed(slot: Slot, code: number): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
-    for (const paths of slot.inFlight.values()) {
-      for (const path of paths) {
-        this.onOutcome({
-          path,
-          findings: [],
-          problem: { code: 'worker-failed', message: `sweep worker exited with code ${code}` },
-        });
+    const problem = { code: 'worker-failed' as const, message: `sweep worker exited with code ${code}` };
+    for (const jobs of slot.inFlight.values()) {
+      for (const job of jobs) {
+        if (job.algorithms) {
+          const outcome = this.split.add({ path: job.path, digests: {}, problem });
+          if (outcome) this.onOutcome(outcome);
+        } else this.onOutcome({ path: job.path, findings: [], problem });
       }
     }
     slot.inFlight.clear();
-    this.spawn().catch(() => this.wake());
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const resolve of this.waiting.splice(0)) resolve();
-    if (!this.slots.some((s) => s.inFlight.size > 0)) for (const resolve of this.idle.splice(0)) resolve();
+    this.spawn().catch(() => this.notify());
+    this.notify();
   }
 }

@@ -1,9 +1,18 @@
 /** @module Worker thread: compiles the matchers once, then reads and sweeps the files it is sent. */
-import { relative, sep } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { sweepFile } from '../collectors/signature-sweep.js';
+import type { HashAlgorithm } from '../core/indicator.js';
 import { buildMatchers } from '../matchers/matcher-set.js';
-import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { imagePathOf } from './image-path.js';
+import type {
+  FileOutcome,
+  FromWorker,
+  Job,
+  OutcomeProblem,
+  PartOutcome,
+  ToWorker,
+  WorkerInit,
+} from './protocol.js';
 import { FileProblem, FileReader } from './read-file.js';
 
 const init = workerData as WorkerInit;
@@ -16,15 +25,15 @@ try {
     yaraTimeoutMs: init.yaraTimeoutMs,
     yaraEngine: init.yaraEngine,
   });
-  const extra = matchers.yara?.externalsUsed.has('md5') ? (['md5'] as const) : [];
-  const reader = new FileReader([...matchers.hashes.algorithms], init.maxYaraBytes);
-  const imagePathOf = (path: string) =>
-    init.imageRoot === undefined ? undefined : `/${relative(init.imageRoot, path).split(sep).join('/')}`;
+  const algorithms: HashAlgorithm[] = [...matchers.hashes.algorithms];
+  if (matchers.yara?.externalsUsed.has('md5')) algorithms.push('md5');
+  const reader = new FileReader(init.maxYaraBytes);
 
   const sweepOne = (path: string): FileOutcome => {
     try {
-      const read = reader.read(path, extra);
-      const imagePath = imagePathOf(path);
+      const read = reader.read(path, algorithms, init.splitAbove);
+      if ('deferredSize' in read) return { path, findings: [], deferredSize: read.deferredSize };
+      const imagePath = imagePathOf(path, init.imageRoot);
       const input = {
         path,
         size: read.size,
@@ -41,22 +50,42 @@ try {
       }
       return outcome;
     } catch (error) {
-      if (error instanceof FileProblem)
-        return { path, findings: [], problem: { code: error.code, message: error.message } };
+      return { path, findings: [], problem: problemOf(error) };
+    }
+  };
+
+  const hashPart = (job: Job & { algorithms: HashAlgorithm[] }): PartOutcome => {
+    try {
+      const read = reader.read(job.path, job.algorithms);
+      if ('deferredSize' in read) throw new Error('unreachable: parts are never deferred');
       return {
-        path,
-        findings: [],
-        problem: { code: 'worker-failed', message: String((error as Error)?.message ?? error) },
+        path: job.path,
+        size: read.size,
+        digests: read.digests,
+        head: read.head,
+        ...(read.changed ? { changed: read.changed } : {}),
       };
+    } catch (error) {
+      return { path: job.path, digests: {}, problem: problemOf(error) };
     }
   };
 
   port.on('message', (message: ToWorker) => {
     if (message.type !== 'batch') return;
-    const outcomes = message.paths.map(sweepOne);
-    send({ type: 'done', id: message.id, outcomes, retire: matchers.yara?.wantsRecycle() ?? false });
+    const outcomes: FileOutcome[] = [];
+    const parts: PartOutcome[] = [];
+    for (const job of message.jobs) {
+      if (job.algorithms) parts.push(hashPart({ ...job, algorithms: job.algorithms }));
+      else outcomes.push(sweepOne(job.path));
+    }
+    send({ type: 'done', id: message.id, outcomes, parts, retire: matchers.yara?.wantsRecycle() ?? false });
   });
   send({ type: 'ready', diagnostics, engine: matchers.yara?.engine });
 } catch (error) {
   send({ type: 'fatal', message: String((error as Error)?.message ?? error) });
+}
+
+function problemOf(error: unknown): OutcomeProblem {
+  if (error instanceof FileProblem) return { code: error.code, message: error.message };
+  return { code: 'worker-failed', message: String((error as Error)?.message ?? error) };
 }

@@ -1,5 +1,4 @@
-import type { Dirent } from 'node:fs';
-import { lstat, opendir } from 'node:fs/promises';
+import { type Dir, type Dirent, lstatSync, opendirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { MountSkips } from './mounts.js';
 
@@ -32,10 +31,11 @@ interface PendingDir {
 /**
  * Yields every regular file under `root`, depth first, holding only the folders still to visit: it never follows
  * symlinks, never opens special files, stays on the root's filesystem unless told otherwise, and skips pseudo and
- * network mounts below the root.
+ * network mounts below the root. Directory reads are synchronous (the calling thread only walks and hands out
+ * work) and streamed, so a folder of a million entries is never held in memory.
  */
-export async function* walkFiles(root: string, options: WalkOptions): AsyncGenerator<string> {
-  const rootStat = await lstat(root);
+export function* walkFiles(root: string, options: WalkOptions): Generator<string> {
+  const rootStat = lstatSync(root);
   if (!rootStat.isDirectory()) {
     if (rootStat.isFile()) yield root;
     else options.onSkip(rootStat.isSymbolicLink() ? 'symlink' : 'special', root);
@@ -46,63 +46,63 @@ export async function* walkFiles(root: string, options: WalkOptions): AsyncGener
 
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
     if (options.signal?.aborted) return;
-    let handle: Awaited<ReturnType<typeof opendir>>;
-    try {
-      handle = await opendir(dir.path, { bufferSize: 128 });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') options.onSkip('vanished', dir.path);
-      else
-        options.onUnreadableDir(
-          dir.path,
-          code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(code),
-        );
-      continue;
-    }
+    const handle = openDir(dir.path, options);
+    if (!handle) continue;
     const subdirs: string[] = [];
     try {
-      for await (const entry of handle) {
+      for (let entry = handle.readSync(); entry !== null; entry = handle.readSync()) {
         const path = join(dir.path, entry.name);
         const excluded = options.isExcluded(path);
         if (excluded) {
           if (excluded !== 'silent') options.onSkip('excluded', path);
           continue;
         }
-        const kind =
-          entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() || isSpecial(entry)
-            ? kindOf(entry)
-            : await kindFromLstat(path);
+        const kind = kindOf(entry, path);
         if (kind === 'file') yield path;
         else if (kind === 'dir') subdirs.push(path);
-        else if (kind === 'symlink') options.onSkip('symlink', path);
-        else if (kind === 'special') options.onSkip('special', path);
-        else options.onSkip('vanished', path);
+        else if (kind === 'gone') options.onSkip('vanished', path);
+        else options.onSkip(kind, path);
       }
     } catch (error) {
       options.onUnreadableDir(dir.path, `listing stopped: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    } finally {
+      handle.closeSync();
     }
     for (const path of subdirs.reverse()) {
-      const next = await enterable(path, dir.device, seen, options);
+      const next = enterable(path, dir.device, seen, options);
       if (next) pending.push(next);
     }
   }
 }
 
-async function enterable(
+function openDir(path: string, options: WalkOptions): Dir | undefined {
+  try {
+    return opendirSync(path, { bufferSize: 256 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') options.onSkip('vanished', path);
+    else
+      options.onUnreadableDir(
+        path,
+        code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(code),
+      );
+    return undefined;
+  }
+}
+
+function enterable(
   path: string,
   parentDevice: number,
   seen: Set<string>,
   options: WalkOptions,
-): Promise<PendingDir | undefined> {
+): PendingDir | undefined {
   const mountSkip = options.mountSkips.get(path);
   if (mountSkip) {
     options.onSkip(mountSkip, path);
     return undefined;
   }
-  let stat: Awaited<ReturnType<typeof lstat>>;
-  try {
-    stat = await lstat(path);
-  } catch {
+  const stat = lstatOrUndefined(path);
+  if (!stat) {
     options.onSkip('vanished', path);
     return undefined;
   }
@@ -125,25 +125,24 @@ async function enterable(
 
 type EntryKind = 'file' | 'dir' | 'symlink' | 'special' | 'gone';
 
-function isSpecial(entry: Dirent): boolean {
-  return entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice();
-}
-
-function kindOf(entry: Dirent): EntryKind {
+/** The entry's type from the directory listing; filesystems that do not report types cost one lstat. */
+function kindOf(entry: Dirent, path: string): EntryKind {
   if (entry.isFile()) return 'file';
   if (entry.isDirectory()) return 'dir';
   if (entry.isSymbolicLink()) return 'symlink';
-  return 'special';
+  if (entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice())
+    return 'special';
+  const stat = lstatOrUndefined(path);
+  if (!stat) return 'gone';
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return 'dir';
+  return stat.isSymbolicLink() ? 'symlink' : 'special';
 }
 
-async function kindFromLstat(path: string): Promise<EntryKind> {
+function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    const stat = await lstat(path);
-    if (stat.isFile()) return 'file';
-    if (stat.isDirectory()) return 'dir';
-    if (stat.isSymbolicLink()) return 'symlink';
-    return 'special';
+    return lstatSync(path);
   } catch {
-    return 'gone';
+    return undefined;
   }
 }
