@@ -9,9 +9,25 @@ import { scan } from './scan.js';
 const intel: IntelSet = {
   packs: [],
   apps: [],
-  yara: [{ packId: 'local', file: 'r.yar', namespace: 'local/r.yar', text: 'rule Any { strings: $a = "needle" condition: $a }' }],
+  yara: [
+    {
+      packId: 'local',
+      file: 'r.yar',
+      namespace: 'local/r.yar',
+      text: 'rule Any { strings: $a = "needle" condition: $a }',
+    },
+  ],
   indicators: [
-    { id: 'l.1', kind: 'sha256', value: 'f'.repeat(64), title: 't', severity: 'high', confidence: 'high', references: [], packId: 'local' },
+    {
+      id: 'l.1',
+      kind: 'sha256',
+      value: 'f'.repeat(64),
+      title: 't',
+      severity: 'high',
+      confidence: 'high',
+      references: [],
+      packId: 'local',
+    },
   ],
 };
 const options = {
@@ -29,7 +45,9 @@ const options = {
 
 describe('scan', () => {
   it('keeps going when files vanish while it runs, and counts them', async () => {
-    const files = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`d${i % 30}/f${i}.txt`, `file ${i} needle`]));
+    const files = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`d${i % 30}/f${i}.txt`, `file ${i} needle`]),
+    );
     const root = tempTree(files);
     // Delete two thirds of the tree as soon as the first file has been swept.
     let removed: Promise<unknown> | undefined;
@@ -54,6 +72,8 @@ describe('scan', () => {
 
   it('refuses a path outside the image root', async () => {
     const image = tempTree({ 'x.txt': 'x' });
-    await expect(scan({ ...options, paths: ['/etc'], imageRoot: image })).rejects.toThrow(/outside the image root/);
+    await expect(scan({ ...options, paths: ['/etc'], imageRoot: image })).rejects.toThrow(
+      /outside the image root/,
+    );
   });
 });
