@@ -11,7 +11,7 @@ import {
   type YaraRules,
 } from './yara-types.js';
 
-/** The slice of the `@litko/yara-x` N-API binding (YARA-X 1.7) that we use. */
+/** The slice of the `@litko/yara-x` N-API binding (YARA-X 1.7, Linux x64 build) that we use. */
 interface NativeBinding {
   compile(source: string, options?: { defineVariables?: Record<string, string> }): NativeRules;
   validate(
@@ -34,7 +34,7 @@ let binding: NativeBinding | null | undefined;
 function loadBinding(): NativeBinding | null {
   if (binding === undefined) {
     try {
-      binding = createRequire(import.meta.url)('@litko/yara-x') as NativeBinding;
+      binding = createRequire(import.meta.url)('@litko/yara-x-linux-x64-gnu') as NativeBinding;
     } catch {
       binding = null;
     }
