@@ -8,7 +8,9 @@ export function resolveEngine(choice: YaraEngineChoice = 'auto'): YaraEngineName
   if (choice === 'wasm') return 'wasm';
   if (nativeEngineAvailable()) return 'native';
   if (choice === 'native')
-    throw new Error('the native YARA-X engine (@litko/yara-x-linux-x64-gnu) is not installed for this platform');
+    throw new Error(
+      'the native YARA-X engine (@litko/yara-x-linux-x64-gnu) is not installed for this platform',
+    );
   return 'wasm';
 }
 
