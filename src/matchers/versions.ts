@@ -29,7 +29,8 @@ export function satisfies(installed: string, range: string, scheme: VersionSchem
   if (comparators.length === 0) return false;
   return comparators.every((comparator) => {
     const [, op = '=', wanted = ''] = /^(>=|<=|>|<|==|=)?(.+)$/.exec(comparator) ?? [];
-    const subject = scheme !== 'generic' && !hasRelease(wanted, scheme) ? withoutRelease(installed, scheme) : installed;
+    const subject =
+      scheme !== 'generic' && !hasRelease(wanted, scheme) ? withoutRelease(installed, scheme) : installed;
     const order = compareVersions(subject, wanted, scheme);
     switch (op) {
       case '>=':

@@ -36,7 +36,9 @@ export function buildPe(options: PeOptions = {}): Buffer {
   const rdataOffset = textOffset + text.length;
   const rsrcOffset = rdataOffset + rdataRaw.length;
   const imageEnd = rsrcOffset + rsrcRaw.length;
-  const sizeOfImage = rsrc ? RSRC_RVA + align(rsrcRaw.length, SECTION_ALIGN) : RDATA_RVA + align(rdataRaw.length, SECTION_ALIGN);
+  const sizeOfImage = rsrc
+    ? RSRC_RVA + align(rsrcRaw.length, SECTION_ALIGN)
+    : RDATA_RVA + align(rdataRaw.length, SECTION_ALIGN);
 
   const headers = Buffer.alloc(headersSize);
   headers.write('MZ', 0, 'latin1');
@@ -93,7 +95,17 @@ export function buildPe(options: PeOptions = {}): Buffer {
     0x4000_0040,
   );
 
-  if (rsrc) writeSection(headers, sections + 80, '.rsrc', rsrc.length, RSRC_RVA, rsrcRaw.length, rsrcOffset, 0x4000_0040);
+  if (rsrc)
+    writeSection(
+      headers,
+      sections + 80,
+      '.rsrc',
+      rsrc.length,
+      RSRC_RVA,
+      rsrcRaw.length,
+      rsrcOffset,
+      0x4000_0040,
+    );
 
   const parts: Buffer[] = [headers, text, rdataRaw, rsrcRaw];
   if (options.certificate) {
@@ -220,7 +232,8 @@ export function versionInfo(options: {
 function versionNode(key: string, value: string | Buffer | undefined, childNodes: Buffer[]): Buffer {
   const keyBytes = Buffer.from(`${key}\0`, 'utf16le');
   const isText = typeof value === 'string';
-  const valueBytes = value === undefined ? Buffer.alloc(0) : isText ? Buffer.from(`${value}\0`, 'utf16le') : value;
+  const valueBytes =
+    value === undefined ? Buffer.alloc(0) : isText ? Buffer.from(`${value}\0`, 'utf16le') : value;
   const head = Buffer.alloc(6);
   const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((4 - (b.length % 4)) % 4)]);
   let body = pad(Buffer.concat([head, keyBytes]));

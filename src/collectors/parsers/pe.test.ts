@@ -18,12 +18,18 @@ describe('PE parsing', () => {
     const headers = parsePeHeaders(source);
     expect(headers.is64).toBe(true);
     expect(headers.sections.map((s) => s.name)).toEqual(['.text', '.rdata', '.rsrc']);
-    expect(readVersionInfo(source, headers)).toEqual({ fileVersion: '18.12.416.0', productVersion: '18.12.416.0', strings: STRINGS });
+    expect(readVersionInfo(source, headers)).toEqual({
+      fileVersion: '18.12.416.0',
+      productVersion: '18.12.416.0',
+      strings: STRINGS,
+    });
   });
 
   it('keeps strings with odd characters and tolerates an image with no resources', () => {
     const odd = { ProductName: 'Téléphone – 電話 ☎', CompanyName: '', LegalCopyright: 'x'.repeat(300) };
-    const pe = buildPe({ version: versionInfo({ fileVersion: '1.2.3.4', strings: odd, language: '000004e4' }) });
+    const pe = buildPe({
+      version: versionInfo({ fileVersion: '1.2.3.4', strings: odd, language: '000004e4' }),
+    });
     const info = readVersionInfo(bufferSource(pe), parsePeHeaders(bufferSource(pe)));
     expect(info?.strings.ProductName).toBe('Téléphone – 電話 ☎');
     expect(info?.strings.LegalCopyright).toHaveLength(300);
@@ -35,7 +41,10 @@ describe('PE parsing', () => {
     ['an empty file', Buffer.alloc(0)],
     ['a text file', Buffer.from('hello, this is not a program at all, just text')],
     ['a truncated PE', buildPe({}).subarray(0, 300)],
-    ['an MZ with a wild PE offset', Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58), Buffer.from([0xff, 0xff, 0xff, 0x7f])])],
+    [
+      'an MZ with a wild PE offset',
+      Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58), Buffer.from([0xff, 0xff, 0xff, 0x7f])]),
+    ],
   ])('refuses %s with a PeFormatError', (_, bytes) => {
     expect(() => parsePeHeaders(bufferSource(bytes))).toThrow(PeFormatError);
   });
@@ -54,7 +63,10 @@ describe('checkCertificateTable (CVE-2013-3900)', () => {
   const check = (pe: Buffer) => checkCertificateTable(bufferSource(pe), parsePeHeaders(bufferSource(pe)));
 
   it('finds data appended after the signature, and the FE ED FA CE marker', () => {
-    const hidden = Buffer.concat([Buffer.from([0xfe, 0xed, 0xfa, 0xce, 0xfe, 0xed, 0xfa, 0xce]), Buffer.alloc(300, 0x41)]);
+    const hidden = Buffer.concat([
+      Buffer.from([0xfe, 0xed, 0xfa, 0xce, 0xfe, 0xed, 0xfa, 0xce]),
+      Buffer.alloc(300, 0x41),
+    ]);
     const result = check(buildPe({ certificate: { pkcs7: fakePkcs7(), afterSignature: hidden } }));
     expect(result?.extraBytes).toBeGreaterThanOrEqual(308);
     expect(result?.feedfaceOffset).toBe(result?.extraOffset);
@@ -67,7 +79,9 @@ describe('checkCertificateTable (CVE-2013-3900)', () => {
   });
 
   it('reports hidden bytes without the marker', () => {
-    const result = check(buildPe({ certificate: { pkcs7: fakePkcs7(), afterSignature: Buffer.alloc(64, 7) } }));
+    const result = check(
+      buildPe({ certificate: { pkcs7: fakePkcs7(), afterSignature: Buffer.alloc(64, 7) } }),
+    );
     expect(result?.extraBytes).toBeGreaterThanOrEqual(64);
     expect(result?.feedfaceOffset).toBeUndefined();
   });

@@ -5,7 +5,13 @@ export interface PeHeaders {
   is64: boolean;
   machine: number;
   isDll: boolean;
-  sections: { name: string; virtualAddress: number; virtualSize: number; rawOffset: number; rawSize: number }[];
+  sections: {
+    name: string;
+    virtualAddress: number;
+    virtualSize: number;
+    rawOffset: number;
+    rawSize: number;
+  }[];
   /** Data directories by index (0 export ... 4 security ... 2 resource): RVA (file offset for security) and size. */
   dataDirectories: { address: number; size: number }[];
 }
@@ -40,7 +46,8 @@ export function parsePeHeaders(source: ByteSource): PeHeaders {
   const dos = source.read(0, 64);
   if (dos.length < 64 || dos.readUInt16LE(0) !== 0x5a4d) throw new PeFormatError('not an MZ executable');
   const peOffset = dos.readUInt32LE(0x3c);
-  if (peOffset === 0 || peOffset > source.size - 24) throw new PeFormatError(`PE header offset ${peOffset} is outside the file`);
+  if (peOffset === 0 || peOffset > source.size - 24)
+    throw new PeFormatError(`PE header offset ${peOffset} is outside the file`);
   const coff = source.read(peOffset, 24);
   if (coff.length < 24 || coff.readUInt32LE(0) !== 0x00004550) throw new PeFormatError('no PE signature');
   const machine = coff.readUInt16LE(4);
@@ -48,12 +55,15 @@ export function parsePeHeaders(source: ByteSource): PeHeaders {
   const optionalSize = coff.readUInt16LE(20);
   const characteristics = coff.readUInt16LE(22);
   const optional = source.read(peOffset + 24, optionalSize);
-  if (optional.length < optionalSize || optionalSize < 2) throw new PeFormatError('optional header is truncated');
+  if (optional.length < optionalSize || optionalSize < 2)
+    throw new PeFormatError('optional header is truncated');
   const magic = optional.readUInt16LE(0);
-  if (magic !== 0x10b && magic !== 0x20b) throw new PeFormatError(`unknown optional header magic 0x${magic.toString(16)}`);
+  if (magic !== 0x10b && magic !== 0x20b)
+    throw new PeFormatError(`unknown optional header magic 0x${magic.toString(16)}`);
   const is64 = magic === 0x20b;
   const countAt = is64 ? 108 : 92;
-  if (optional.length < countAt + 4) throw new PeFormatError('optional header too short for data directories');
+  if (optional.length < countAt + 4)
+    throw new PeFormatError('optional header too short for data directories');
   const directoryCount = Math.min(16, optional.readUInt32LE(countAt));
   const dataDirectories = [];
   for (let i = 0; i < directoryCount; i++) {
@@ -129,9 +139,14 @@ export function readVersionInfo(source: ByteSource, headers: PeHeaders): PeVersi
 /** Parses a VS_VERSIONINFO block: the fixed file info plus every StringFileInfo string. */
 export function parseVersionInfo(block: Buffer): PeVersionInfo {
   const root = readNode(block, 0);
-  if (root.key !== 'VS_VERSION_INFO') throw new PeFormatError(`version resource key is ${JSON.stringify(root.key)}`);
+  if (root.key !== 'VS_VERSION_INFO')
+    throw new PeFormatError(`version resource key is ${JSON.stringify(root.key)}`);
   const info: PeVersionInfo = { strings: {} };
-  if (root.valueLength >= 52 && root.valueOffset + 52 <= block.length && block.readUInt32LE(root.valueOffset) === 0xfeef04bd) {
+  if (
+    root.valueLength >= 52 &&
+    root.valueOffset + 52 <= block.length &&
+    block.readUInt32LE(root.valueOffset) === 0xfeef04bd
+  ) {
     const v = root.valueOffset;
     const quad = (ms: number, ls: number) => `${ms >>> 16}.${ms & 0xffff}.${ls >>> 16}.${ls & 0xffff}`;
     info.fileVersion = quad(block.readUInt32LE(v + 8), block.readUInt32LE(v + 12));
@@ -197,18 +212,24 @@ function align4(n: number): number {
  * declares its own DER length. Bytes between the end of the DER and the end of the entry (past the 8-byte padding
  * the format allows) are data hidden in the signature, which WinVerifyTrust ignores (CVE-2013-3900).
  */
-export function checkCertificateTable(source: ByteSource, headers: PeHeaders): CertificateTableCheck | undefined {
+export function checkCertificateTable(
+  source: ByteSource,
+  headers: PeHeaders,
+): CertificateTableCheck | undefined {
   const dir = headers.dataDirectories[4];
   if (!dir || dir.address === 0 || dir.size === 0) return undefined;
   if (dir.address + dir.size > source.size) {
-    throw new PeFormatError(`certificate table (offset ${dir.address}, ${dir.size} bytes) runs past the end of the file`);
+    throw new PeFormatError(
+      `certificate table (offset ${dir.address}, ${dir.size} bytes) runs past the end of the file`,
+    );
   }
   const table = source.read(dir.address, Math.min(dir.size, 64 * 1024 * 1024));
   const check: CertificateTableCheck = { tableOffset: dir.address, tableSize: dir.size, extraBytes: 0 };
   let at = 0;
   while (at + 8 <= table.length) {
     const length = table.readUInt32LE(at);
-    if (length < 8 || at + length > table.length) throw new PeFormatError(`WIN_CERTIFICATE at ${dir.address + at} declares ${length} bytes`);
+    if (length < 8 || at + length > table.length)
+      throw new PeFormatError(`WIN_CERTIFICATE at ${dir.address + at} declares ${length} bytes`);
     const derLength = derTotalLength(table, at + 8, at + length);
     const derEnd = at + 8 + derLength;
     const extra = table.subarray(derEnd, at + length);
@@ -231,10 +252,12 @@ function derTotalLength(buf: Buffer, start: number, limit: number): number {
   const first = buf[start + 1] as number;
   if (first < 0x80) return 2 + first;
   const count = first & 0x7f;
-  if (count === 0 || count > 4 || start + 2 + count > limit) throw new PeFormatError('bad DER length in certificate');
+  if (count === 0 || count > 4 || start + 2 + count > limit)
+    throw new PeFormatError('bad DER length in certificate');
   let length = 0;
   for (let i = 0; i < count; i++) length = length * 256 + (buf[start + 2 + i] as number);
-  if (start + 2 + count + length > limit) throw new PeFormatError('DER length runs past the WIN_CERTIFICATE entry');
+  if (start + 2 + count + length > limit)
+    throw new PeFormatError('DER length runs past the WIN_CERTIFICATE entry');
   return 2 + count + length;
 }
 
