@@ -7,6 +7,8 @@ import { type YaraExternalValues, type YaraMatch, YaraTimeoutError } from '../ma
 import type { PackedIndicator } from '../packs/intel.js';
 import { severityFromScore } from '../packs/ioc-list.js';
 import { isMalwareFileType } from './file-types.js';
+import { bufferSource } from './parsers/byte-source.js';
+import { checkCertificateTable, parsePeHeaders } from './parsers/pe.js';
 
 /** A file as the sweep sees it: where it is, what was read, and (when small enough) its bytes. */
 export interface SweepInput {
@@ -39,7 +41,7 @@ export function sweepFile(
   matchers: MatcherSet,
   options: SweepOptions,
 ): { findings: Finding[]; yara: YaraStatus; yaraError?: string } {
-  const findings = matchFacts(input, matchers.hashes, matchers.names);
+  const findings = [...matchFacts(input, matchers.hashes, matchers.names), ...builtInChecks(input)];
   if (!matchers.yara) return { findings, yara: 'no-rules' };
   if (!wantsYara(input, options)) return { findings, yara: 'not-malware-type' };
   if (!input.content) return { findings, yara: 'too-large' };
@@ -75,6 +77,48 @@ export function matchFacts(input: SweepInput, hashes: HashMatcher, names: Filena
     findings.push(indicatorFinding(indicator, input, { pattern: indicator.value, matched: namePath, file }));
   }
   return findings;
+}
+
+/** The pack id of chainsweep's built-in checks. */
+export const BUILT_IN = 'chainsweep';
+
+/** Checks that need no pack: today, data hidden after a PE's Authenticode signature (CVE-2013-3900). */
+export function builtInChecks(input: SweepInput): Finding[] {
+  if (!input.content || input.head[0] !== 0x4d || input.head[1] !== 0x5a) return [];
+  let check: ReturnType<typeof checkCertificateTable>;
+  try {
+    const source = bufferSource(
+      Buffer.from(input.content.buffer, input.content.byteOffset, input.content.byteLength),
+    );
+    check = checkCertificateTable(source, parsePeHeaders(source));
+  } catch {
+    return []; // not a well-formed PE: nothing to say about its signature
+  }
+  if (!check || check.extraBytes === 0) return [];
+  const marker = check.feedfaceOffset !== undefined;
+  const id = 'pe-authenticode-appended-data';
+  return [
+    {
+      fingerprint: fingerprint(BUILT_IN, id, input.path),
+      kind: 'check',
+      indicatorId: id,
+      packId: BUILT_IN,
+      severity: marker ? 'critical' : 'medium',
+      confidence: marker ? 'high' : 'medium',
+      title: marker
+        ? `Data hidden after the Authenticode signature, with the FE ED FA CE marker of the 3CX d3dcompiler_47.dll payload (${check.extraBytes} bytes)`
+        : `Data hidden after the Authenticode signature, which signature checks ignore (CVE-2013-3900; ${check.extraBytes} bytes)`,
+      subject: subjectOf(input),
+      evidence: {
+        extraBytes: check.extraBytes,
+        extraOffset: check.extraOffset,
+        certificateTable: { offset: check.tableOffset, size: check.tableSize },
+        ...(marker ? { feedfaceOffset: check.feedfaceOffset } : {}),
+        file: { size: input.size, ...input.digests },
+      },
+      references: ['https://msrc.microsoft.com/update-guide/vulnerability/CVE-2013-3900'],
+    },
+  ];
 }
 
 /** The path file-name indicators see: inside the image when there is one, always with forward slashes. */

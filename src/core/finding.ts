@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { InstalledAppSchema } from './app.js';
 import { IndicatorKindSchema } from './indicator.js';
 import { ConfidenceSchema, SeveritySchema } from './severity.js';
 
@@ -9,6 +10,8 @@ export const SubjectSchema = z.object({
   path: z.string().optional(),
   /** Path inside a mounted image (`--root`), as the imaged system saw it. */
   imagePath: z.string().optional(),
+  /** For application findings: the installed app. */
+  app: InstalledAppSchema.optional(),
 });
 export type Subject = z.infer<typeof SubjectSchema>;
 

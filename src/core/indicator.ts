@@ -11,8 +11,9 @@ export const IndicatorKindSchema = z.enum([
   'url',
   'ip',
   'app',
+  'check',
 ]);
-/** What an indicator's value is. */
+/** What an indicator's value is; `check` marks chainsweep's built-in structural checks, which need no pack. */
 export type IndicatorKind = z.infer<typeof IndicatorKindSchema>;
 
 export const HASH_KINDS = ['md5', 'sha1', 'sha256'] as const;
@@ -70,9 +71,12 @@ export const AffectedAppSchema = z.object({
     bundleIds: z.array(z.string()).optional(),
     publishers: z.array(z.string()).optional(),
     paths: z.array(z.string()).optional(),
+    /** Inventory sources the entry applies to (dpkg, rpm, pacman, apk, homebrew, windows-uninstall, ...). */
+    sources: z.array(z.string()).optional(),
   }),
   /** Affected versions: exact versions or ranges such as ">=18.12.402 <=18.12.416". */
   affected: z.array(z.string().min(1)).min(1),
+  /** Fixed versions: a bare version means that version or any later one; ranges are taken as written. */
   fixed: z.array(z.string().min(1)).optional(),
   severity: SeveritySchema,
   title: z.string().min(1),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppVerdictSchema, InstalledAppSchema, OsFamilySchema } from './app.js';
 import { FindingSchema } from './finding.js';
 
 /** A signature source the run used: a signed pack, or the user's local unsigned files. */
@@ -41,22 +42,12 @@ export const HostInfoSchema = z.object({
 });
 export type HostInfo = z.infer<typeof HostInfoSchema>;
 
-export const InstalledAppSchema = z.object({
-  name: z.string(),
-  version: z.string(),
-  publisher: z.string().optional(),
-  source: z.string(),
-  location: z.string(),
-  user: z.string().optional(),
-});
-export type InstalledApp = z.infer<typeof InstalledAppSchema>;
-
 /** The outcome of one run: what was looked at, with what, what was found, what was missed. Schema v1. */
 export const ReportSchema = z.object({
   schemaVersion: z.literal(1),
   reportId: z.string().uuid(),
   tool: z.object({ name: z.literal('chainsweep'), version: z.string() }),
-  command: z.enum(['scan']),
+  command: z.enum(['scan', 'inventory']),
   host: HostInfoSchema,
   startedAt: z.string().datetime(),
   finishedAt: z.string().datetime(),
@@ -73,7 +64,12 @@ export const ReportSchema = z.object({
   }),
   packs: z.array(PackRefSchema),
   coverage: z.array(CoverageSchema),
-  inventory: z.object({ apps: z.array(InstalledAppSchema) }),
+  inventory: z.object({
+    /** The operating system of the swept root (live host or image). */
+    os: OsFamilySchema,
+    apps: z.array(InstalledAppSchema),
+    verdicts: z.array(AppVerdictSchema),
+  }),
   findings: z.array(FindingSchema),
   stats: z.object({
     files: z.number().int().nonnegative(),

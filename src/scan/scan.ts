@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { arch, availableParallelism, homedir, hostname, platform, release } from 'node:os';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { basename, isAbsolute, parse, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
@@ -11,6 +11,7 @@ import { globToRegExp } from '../matchers/glob.js';
 import type { YaraEngineChoice } from '../matchers/yara-types.js';
 import type { IntelSet } from '../packs/intel.js';
 import { CoverageTracker } from './coverage.js';
+import { takeInventory } from './inventory.js';
 import { liveMountSkips } from './mounts.js';
 import type { FileOutcome } from './protocol.js';
 import { SweepPool } from './sweep-pool.js';
@@ -36,6 +37,8 @@ export interface ScanOptions {
   intelDiagnostics: Diagnostic[];
   /** Refuse to scan when a rule file does not compile. */
   strict: boolean;
+  /** List installed applications and judge them against the packs (default true). */
+  inventory?: boolean;
   toolVersion: string;
   signal?: AbortSignal;
   onDiagnostics?: (diagnostics: Diagnostic[]) => void;
@@ -61,11 +64,20 @@ export async function scan(options: ScanOptions): Promise<Report> {
   const readCoverage = new CoverageTracker('read');
   const yaraCoverage = new CoverageTracker('yara');
   const intelCoverage = new CoverageTracker('intel');
+  const inventory =
+    options.inventory === false
+      ? { os: 'unknown' as const, apps: [], verdicts: [], findings: [], coverage: [] }
+      : await takeInventory(
+          imageRoot ?? liveRoot(roots[0] ?? homedir()),
+          imageRoot === undefined,
+          options.intel.apps,
+        );
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => {
     skipped[reason] = (skipped[reason] ?? 0) + 1;
   };
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...inventory.findings];
+  for (const finding of inventory.findings) options.onFinding?.(finding);
   const stats = { files: 0, bytes: 0, yaraFiles: 0, yaraBytes: 0 };
   let currentDir = roots[0] ?? '';
 
@@ -164,7 +176,10 @@ export async function scan(options: ScanOptions): Promise<Report> {
       severityRank(a.severity) - severityRank(b.severity) ||
       (a.subject.path ?? '').localeCompare(b.subject.path ?? ''),
   );
-  const coverage = [walkCoverage, readCoverage, yaraCoverage, intelCoverage].map((t) => t.toCoverage());
+  const coverage = [
+    ...[walkCoverage, readCoverage, yaraCoverage, intelCoverage].map((t) => t.toCoverage()),
+    ...inventory.coverage,
+  ];
   const finishedAt = new Date();
   return {
     schemaVersion: 1,
@@ -186,10 +201,15 @@ export async function scan(options: ScanOptions): Promise<Report> {
     },
     packs: options.intel.packs,
     coverage,
-    inventory: { apps: [] },
+    inventory: { os: inventory.os, apps: inventory.apps, verdicts: inventory.verdicts },
     findings,
     stats: { ...stats, skipped, durationMs: finishedAt.getTime() - startedAt.getTime() },
   };
+}
+
+/** The root of the filesystem `path` is on: `/`, or its drive on Windows. */
+function liveRoot(path: string): string {
+  return parse(resolve(path)).root;
 }
 
 function isInside(path: string, folder: string): boolean {

@@ -1,0 +1,53 @@
+import { APP_COLLECTORS } from '../collectors/apps/registry.js';
+import type { AppVerdict, InstalledApp, OsFamily } from '../core/app.js';
+import type { Finding } from '../core/finding.js';
+import type { Coverage } from '../core/report.js';
+import { judgeApps } from '../matchers/app-verdicts.js';
+import type { PackedApp } from '../packs/intel.js';
+import { CoverageTracker } from './coverage.js';
+import { detectOs, liveOs } from './detect-os.js';
+
+export interface InventoryResult {
+  os: OsFamily;
+  apps: InstalledApp[];
+  verdicts: AppVerdict[];
+  findings: Finding[];
+  coverage: Coverage[];
+}
+
+/**
+ * Lists installed applications under `root` with every collector that fits its operating system (read from the
+ * image itself with `live: false`, from this machine otherwise), then judges them against the packs' entries.
+ */
+export async function takeInventory(
+  root: string,
+  live: boolean,
+  entries: readonly PackedApp[],
+): Promise<InventoryResult> {
+  const os = live ? liveOs() : detectOs(root);
+  const apps: InstalledApp[] = [];
+  const coverage: Coverage[] = [];
+  for (const collector of APP_COLLECTORS) {
+    if (!collector.os.includes(os)) continue;
+    const tracker = new CoverageTracker(collector.name);
+    try {
+      const result = await collector.collect({ root, live });
+      apps.push(...result.apps);
+      for (const p of result.problems) tracker.add(p);
+      coverage.push(
+        result.skipped && result.apps.length === 0 && result.problems.length === 0
+          ? { ...tracker.toCoverage(), outcome: 'skipped', reason: result.skipped }
+          : tracker.toCoverage(),
+      );
+    } catch (error) {
+      tracker.add({
+        path: root,
+        code: 'collector-failed',
+        message: error instanceof Error ? error.message : String(error),
+      });
+      coverage.push(tracker.toCoverage());
+    }
+  }
+  const { verdicts, findings } = judgeApps(apps, entries, os);
+  return { os, apps, verdicts, findings, coverage };
+}
