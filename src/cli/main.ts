@@ -1,5 +1,6 @@
 import { ChainsweepError, UserError } from '../core/errors.js';
 import { EXIT } from '../report/exit-code.js';
+import { runInventory } from './commands/inventory.js';
 import { runPacks } from './commands/packs.js';
 import { runScan } from './commands/scan.js';
 import type { CliIo } from './io.js';
@@ -11,6 +12,7 @@ Usage: chainsweep <command> [options]
 
 Commands:
   scan [PATH...]     sweep files with hash, file name and YARA signatures
+  inventory          list installed applications and the packs' verdicts on them
   packs ...          make, sign, verify and list signature packs
   version            print the version
 
@@ -26,6 +28,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await runScan(args, io);
       case 'packs':
         return await runPacks(args, io);
+      case 'inventory':
+        return await runInventory(args, io);
       case 'version':
       case '--version':
         io.stdout.write(`${TOOL_VERSION}\n`);

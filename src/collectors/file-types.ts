@@ -98,6 +98,7 @@ const EXTENSIONS = new Set([
   'tar',
   'asar',
   'ico',
+  'm4',
   'icns',
   'doc',
   'docm',

@@ -55,12 +55,13 @@ export const ReportSchema = z.object({
   scope: z.object({
     paths: z.array(z.string()),
     imageRoot: z.string().optional(),
-    excludes: z.array(z.string()),
-    yaraFiles: z.enum(['malware-types', 'all-files']),
+    /** The file sweep's settings (scan only). */
+    excludes: z.array(z.string()).optional(),
+    yaraFiles: z.enum(['malware-types', 'all-files']).optional(),
     /** The YARA-X build that ran the rules, or none when no rules were loaded. */
-    yaraEngine: z.enum(['native', 'wasm', 'none']),
-    maxYaraBytes: z.number().int().positive(),
-    crossFilesystems: z.boolean(),
+    yaraEngine: z.enum(['native', 'wasm', 'none']).optional(),
+    maxYaraBytes: z.number().int().positive().optional(),
+    crossFilesystems: z.boolean().optional(),
   }),
   packs: z.array(PackRefSchema),
   coverage: z.array(CoverageSchema),

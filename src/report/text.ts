@@ -4,6 +4,8 @@ import { SEVERITIES } from '../core/severity.js';
 
 export interface TextStyle {
   color: boolean;
+  /** List every installed application, not only those a pack knows. */
+  listApps?: boolean;
 }
 
 const COLORS: Record<string, string> = {
@@ -21,11 +23,13 @@ export function renderText(report: Report, style: TextStyle): string {
   const lines: string[] = [];
   const s = report.stats;
   lines.push(
-    `chainsweep ${report.tool.version} scan of ${report.scope.paths.join(', ')}${report.scope.imageRoot ? ` (image root ${report.scope.imageRoot})` : ''}`,
+    `chainsweep ${report.tool.version} ${report.command} of ${report.scope.paths.join(', ')}${report.scope.imageRoot ? ` (image root ${report.scope.imageRoot})` : ''}`,
   );
-  lines.push(
-    `  ${s.files} files, ${formatBytes(s.bytes)} hashed; YARA on ${s.yaraFiles} files (${report.scope.yaraFiles}), ${formatBytes(s.yaraBytes)}; ${(s.durationMs / 1000).toFixed(1)} s`,
-  );
+  if (report.command === 'scan') {
+    lines.push(
+      `  ${s.files} files, ${formatBytes(s.bytes)} hashed; YARA on ${s.yaraFiles} files (${report.scope.yaraFiles}), ${formatBytes(s.yaraBytes)}; ${(s.durationMs / 1000).toFixed(1)} s`,
+    );
+  }
   lines.push(`  packs: ${report.packs.map(describePack).join('; ') || 'none'}`);
   lines.push('');
 
@@ -37,8 +41,9 @@ export function renderText(report: Report, style: TextStyle): string {
     lines.push('');
   }
   if (report.findings.length === 0) lines.push('No findings.', '');
+  lines.push(...describeInventory(report, style.listApps ?? false));
 
-  for (const c of report.coverage.filter((c) => c.outcome !== 'complete')) {
+  for (const c of report.coverage.filter((c) => c.outcome === 'partial')) {
     lines.push(
       `coverage ${c.name}: ${c.outcome}, ${c.problemCount} problem${c.problemCount === 1 ? '' : 's'}`,
     );
@@ -49,6 +54,35 @@ export function renderText(report: Report, style: TextStyle): string {
   if (skipped.length) lines.push(`skipped: ${skipped.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   lines.push(`result: ${verdict(report)}`);
   return `${lines.join('\n')}\n`;
+}
+
+function describeInventory(report: Report, listApps: boolean): string[] {
+  const { os, apps, verdicts } = report.inventory;
+  if (os === 'unknown' && apps.length === 0) return [];
+  const lines = [
+    `Installed applications (${os}): ${apps.length} found, ${verdicts.length} known to the packs`,
+  ];
+  const order = ['affected', 'unknown', 'fixed', 'not-affected'];
+  for (const v of [...verdicts].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict))) {
+    const app = apps[v.app];
+    if (!app) continue;
+    const who = app.user ? `, user ${app.user}` : '';
+    lines.push(
+      `  ${v.verdict.toUpperCase().padEnd(12)} ${app.name} ${app.version || '(no version)'}  [${app.source}${who}]`,
+    );
+    lines.push(`    ${app.installLocation ?? app.location}`);
+    lines.push(
+      `    ${v.product}: affected ${v.affected.join(', ')}${v.fixed.length ? `; fixed ${v.fixed.join(', ')}` : ''}${v.advisory ? ` · ${v.advisory}` : ''}`,
+    );
+  }
+  if (listApps) {
+    for (const app of apps)
+      lines.push(
+        `  ${app.name} ${app.version}  [${app.source}${app.user ? `, user ${app.user}` : ''}]  ${app.location}`,
+      );
+  }
+  lines.push('');
+  return lines;
 }
 
 function describePack(pack: Report['packs'][number]): string {
