@@ -2,6 +2,8 @@ import { ChainsweepError, UserError } from '../core/errors.js';
 import { EXIT } from '../report/exit-code.js';
 import { runInventory } from './commands/inventory.js';
 import { runPacks } from './commands/packs.js';
+import { runQuarantine } from './commands/quarantine.js';
+import { runRemediate } from './commands/remediate.js';
 import { runScan } from './commands/scan.js';
 import type { CliIo } from './io.js';
 import { TOOL_VERSION } from './version.js';
@@ -13,6 +15,8 @@ Usage: chainsweep <command> [options]
 Commands:
   scan [PATH...]     sweep files with hash, file name and YARA signatures
   inventory          list installed applications and the packs' verdicts on them
+  remediate          plan (default) or apply the removal of affected installs, into a quarantine
+  quarantine         list quarantine entries, restore one
   packs ...          make, sign, verify and list signature packs
   version            print the version
 
@@ -30,6 +34,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await runPacks(args, io);
       case 'inventory':
         return await runInventory(args, io);
+      case 'remediate':
+        return await runRemediate(args, io);
+      case 'quarantine':
+        return await runQuarantine(args, io);
       case 'version':
       case '--version':
         io.stdout.write(`${TOOL_VERSION}\n`);

@@ -80,6 +80,11 @@ export const AffectedAppSchema = z.object({
   fixed: z.array(z.string().min(1)).optional(),
   severity: SeveritySchema,
   title: z.string().min(1),
+  /**
+   * What removal takes besides the install itself: paths with {home} (each user profile, or the app's user) and
+   * {install} (the install folder or bundle), `/`-separated and relative to the system root; `*` globs a name.
+   */
+  remove: z.array(z.string().min(1)).optional(),
   advisory: z.string().optional(),
   references: z.array(z.string()).default([]),
   sources: z.array(z.string()).optional(),
