@@ -1,5 +1,6 @@
 import { ChainsweepError, UserError } from '../core/errors.js';
 import { EXIT } from '../report/exit-code.js';
+import { runHunt } from './commands/hunt.js';
 import { runInventory } from './commands/inventory.js';
 import { runPacks } from './commands/packs.js';
 import { runQuarantine } from './commands/quarantine.js';
@@ -14,6 +15,7 @@ Usage: chainsweep <command> [options]
 
 Commands:
   scan [PATH...]     sweep files with hash, file name and YARA signatures
+  hunt [LOG...]      find the machines that contacted C2 in DNS, proxy, Zeek, Suricata and Sysmon logs
   inventory          list installed applications and the packs' verdicts on them
   remediate          plan (default) or apply the removal of affected installs, into a quarantine
   quarantine         list quarantine entries, restore one
@@ -34,6 +36,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await runPacks(args, io);
       case 'inventory':
         return await runInventory(args, io);
+      case 'hunt':
+        return await runHunt(args, io);
       case 'remediate':
         return await runRemediate(args, io);
       case 'quarantine':

@@ -12,6 +12,18 @@ export const SubjectSchema = z.object({
   imagePath: z.string().optional(),
   /** For application findings: the installed app. */
   app: InstalledAppSchema.optional(),
+  /** For log findings: the record that touched the indicator. */
+  log: z
+    .object({
+      file: z.string(),
+      line: z.number().int().positive(),
+      format: z.string(),
+      timestamp: z.string().optional(),
+      client: z.string().optional(),
+      field: z.string().optional(),
+      seen: z.string(),
+    })
+    .optional(),
 });
 export type Subject = z.infer<typeof SubjectSchema>;
 

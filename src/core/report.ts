@@ -47,7 +47,7 @@ export const ReportSchema = z.object({
   schemaVersion: z.literal(1),
   reportId: z.string().uuid(),
   tool: z.object({ name: z.literal('chainsweep'), version: z.string() }),
-  command: z.enum(['scan', 'inventory']),
+  command: z.enum(['scan', 'inventory', 'hunt']),
   host: HostInfoSchema,
   startedAt: z.string().datetime(),
   finishedAt: z.string().datetime(),
@@ -72,6 +72,32 @@ export const ReportSchema = z.object({
     verdicts: z.array(AppVerdictSchema),
   }),
   findings: z.array(FindingSchema),
+  /** Log hunting only: what each log was, and which machines touched indicators, when. */
+  hunt: z
+    .object({
+      logs: z.array(
+        z.object({
+          file: z.string(),
+          format: z.string(),
+          bytes: z.number().int().nonnegative(),
+          lines: z.number().int().nonnegative(),
+          hits: z.number().int().nonnegative(),
+          counts: z.record(z.string(), z.number().int().nonnegative()),
+        }),
+      ),
+      clients: z.array(
+        z.object({
+          client: z.string(),
+          firstSeen: z.string().optional(),
+          lastSeen: z.string().optional(),
+          hits: z.number().int().nonnegative(),
+          indicators: z.array(z.string()),
+        }),
+      ),
+      /** Hits beyond the report's limit, counted but not listed. */
+      unlistedHits: z.number().int().nonnegative(),
+    })
+    .optional(),
   stats: z.object({
     files: z.number().int().nonnegative(),
     bytes: z.number().int().nonnegative(),

@@ -1,0 +1,126 @@
+import { resolve } from 'node:path';
+import { formatDiagnostic } from '../../core/diagnostic.js';
+import { UserError } from '../../core/errors.js';
+import type { Report } from '../../core/report.js';
+import { hunt } from '../../hunt/hunt.js';
+import { LOG_FORMATS } from '../../hunt/log-formats.js';
+import { loadIntel } from '../../packs/load-intel.js';
+import { exitCodeFor } from '../../report/exit-code.js';
+import { findingLine, summaryLine } from '../../report/ndjson.js';
+import { parseChoice, parseCommandArgs, parseInteger, parseSeverity } from '../args.js';
+import { type CliIo, logLine } from '../io.js';
+import { keyringFrom } from '../keyring-option.js';
+import { writeOutput } from '../output.js';
+import { TOOL_VERSION } from '../version.js';
+
+export const HUNT_HELP = `Usage: chainsweep hunt [FILE|DIR|-]... [options]
+
+Reads DNS, proxy, Zeek, Suricata, Sysmon and other logs (plain or .gz; folders recursively; - for stdin) and
+reports every record that touched a domain, URL or IP indicator, with time and client, and per client: first
+seen, last seen, hits and indicators.
+
+  --log-format FORMAT    ${LOG_FORMATS.join(', ')} (default: detected per file)
+  --field NAME           a JSON field that holds a domain, URL or IP (repeatable)
+  --since TIME, --until TIME   keep records in this window (ISO 8601, e.g. 2023-03-22 or 2023-03-22T08:00Z)
+  --ioc FILE             your own domain/URL/IP list (repeatable); --pack DIR, --no-bundled, --keyring FILE
+  --threads N            worker threads (default: one per core; one log per thread)
+  --format text|json|ndjson, --output FILE, --fail-on SEVERITY (default low)
+`;
+
+const OPTIONS = {
+  'log-format': { type: 'string' },
+  field: { type: 'string', multiple: true },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  ioc: { type: 'string', multiple: true },
+  pack: { type: 'string', multiple: true },
+  'no-bundled': { type: 'boolean' },
+  keyring: { type: 'string', multiple: true },
+  threads: { type: 'string' },
+  format: { type: 'string' },
+  output: { type: 'string' },
+  'fail-on': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `chainsweep hunt`: logs in, hits and per-client answers out. */
+export async function runHunt(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('hunt', args, OPTIONS);
+  if (values.help) {
+    io.stdout.write(HUNT_HELP);
+    return 0;
+  }
+  const format = parseChoice('--format', values.format ?? 'text', ['text', 'json', 'ndjson'] as const);
+  const failOn = parseSeverity('--fail-on', values['fail-on'] ?? 'low');
+  const logFormat = values['log-format']
+    ? parseChoice('--log-format', values['log-format'], LOG_FORMATS)
+    : undefined;
+  const at = (p: string) => (p === '-' ? p : resolve(io.cwd, p));
+  const { intel, diagnostics } = await loadIntel({
+    keyring: await keyringFrom(values.keyring?.map(at)),
+    bundled: !values['no-bundled'],
+    packDirs: (values.pack ?? []).map(at),
+    iocFiles: (values.ioc ?? []).map(at),
+    yaraPaths: [],
+    requireFresh: false,
+  });
+  for (const d of diagnostics) logLine(io, formatDiagnostic(d));
+  const report = await hunt({
+    paths: positionals.map(at),
+    intel,
+    toolVersion: TOOL_VERSION,
+    ...(logFormat ? { format: logFormat } : {}),
+    ...(values.field ? { fields: values.field } : {}),
+    ...(values.since ? { since: parseTime('--since', values.since) } : {}),
+    ...(values.until ? { until: parseTime('--until', values.until) } : {}),
+    ...(values.threads ? { threads: parseInteger('--threads', values.threads, 1, 256) } : {}),
+  });
+  if (format === 'json') await writeOutput(io, values.output, `${JSON.stringify(report, null, 2)}\n`);
+  else if (format === 'ndjson')
+    await writeOutput(io, values.output, report.findings.map(findingLine).join('') + summaryLine(report));
+  else await writeOutput(io, values.output, renderHunt(report));
+  return exitCodeFor(report, failOn);
+}
+
+function parseTime(option: string, text: string): Date {
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(date.getTime()))
+    throw new UserError('USAGE', `${option}: ${JSON.stringify(text)} is not a date or time`);
+  return date;
+}
+
+function renderHunt(report: Report): string {
+  const h = report.hunt;
+  const lines = [
+    `chainsweep ${report.tool.version} hunt: ${h?.logs.length ?? 0} logs, ${h?.logs.reduce((n, l) => n + l.lines, 0) ?? 0} lines`,
+    `  ${h?.logs.map((l) => `${l.file} (${l.format}, ${l.hits} hits)`).join('; ')}`,
+    '',
+  ];
+  const clients = h?.clients ?? [];
+  if (clients.length === 0) lines.push('No machine touched an indicator.', '');
+  else {
+    const when = (c: (typeof clients)[number]) =>
+      c.firstSeen ? `first ${c.firstSeen}, last ${c.lastSeen}` : 'no time in the log';
+    lines.push(
+      `${clients.length} machines touched indicators${clients[0]?.firstSeen ? `, first on ${clients[0].firstSeen.slice(0, 10)}` : ''}:`,
+    );
+    for (const c of clients)
+      lines.push(
+        `  ${c.client.padEnd(24)} ${String(c.hits).padStart(6)} hits  ${when(c)}  ${c.indicators.join(', ')}`,
+      );
+    lines.push('');
+  }
+  for (const f of report.findings.slice(0, 200)) {
+    const log = f.subject.log;
+    lines.push(
+      `  ${f.severity.toUpperCase().padEnd(8)} ${log?.timestamp ?? '-'}  ${log?.client ?? '-'}  ${log?.seen}  [${f.indicatorId}, pack ${f.packId}]  ${log?.file}:${log?.line}`,
+    );
+  }
+  if (report.findings.length > 200)
+    lines.push(`  ... ${report.findings.length - 200} more (see --format json)`);
+  for (const c of report.coverage.filter((c) => c.outcome === 'partial')) {
+    for (const p of c.problems) lines.push(`coverage: ${p.path}: ${p.code}: ${p.message}`);
+  }
+  lines.push(`result: ${report.findings.length + (h?.unlistedHits ?? 0)} hits; coverage ${report.outcome}`);
+  return `${lines.join('\n')}\n`;
+}

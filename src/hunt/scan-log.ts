@@ -1,0 +1,348 @@
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { createGunzip, constants as zlibConstants } from 'node:zlib';
+import type { FileProblem } from '../core/report.js';
+import type { NetworkHit, NetworkMatcher } from '../matchers/network-matcher.js';
+import type { PackedIndicator } from '../packs/intel.js';
+import {
+  DEFAULT_ZEEK_HEADER,
+  detectFormat,
+  type LogFormat,
+  type LogRecord,
+  type LogValue,
+  parseRecord,
+  readZeekHeaderLine,
+  type ZeekHeader,
+} from './log-formats.js';
+
+/** One log record that touched an indicator. */
+export interface LogHit {
+  file: string;
+  line: number;
+  format: LogFormat;
+  timestamp?: string;
+  client?: string;
+  field?: string;
+  kind: LogValue['kind'];
+  seen: string;
+  indicator: PackedIndicator;
+}
+
+/** What reading one log gave: its hits, and everything odd about it, counted. */
+export interface LogFileResult {
+  file: string;
+  format: LogFormat;
+  bytes: number;
+  lines: number;
+  hits: LogHit[];
+  problems: FileProblem[];
+  /** binary-lines, long-lines, unparsed-hits (matched in raw text, record not readable), header-changes, outside-window. */
+  counts: Record<string, number>;
+}
+
+export interface HuntOptions {
+  format?: LogFormat;
+  /** Extra JSON field names that hold network values. */
+  fields?: readonly string[];
+  since?: Date;
+  until?: Date;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+const MAX_RECORD = 16 * 1024 * 1024;
+const HOST_TOKEN = /[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})+/gi;
+const WINDNS_TOKEN = /(?:\(\d+\)[A-Za-z0-9_-]+)+\(0\)/g;
+const IPV6_TOKEN = /[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\d+\.\d+\.\d+\.\d+)?/gi;
+
+/**
+ * Streams one log (plain or gzip; `-` is stdin), finds the records that touch an indicator with a fast scan for
+ * host, URL and address tokens, and reads only those records in full. Memory stays bounded by the chunk and the
+ * longest record (16 MiB; longer ones are counted and skipped, and reading goes on after them).
+ */
+export async function huntLog(
+  file: string,
+  matcher: NetworkMatcher,
+  options: HuntOptions = {},
+): Promise<LogFileResult> {
+  const result: LogFileResult = {
+    file,
+    format: options.format ?? 'text',
+    bytes: 0,
+    lines: 0,
+    hits: [],
+    problems: [],
+    counts: {},
+  };
+  const count = (key: string, n = 1) => {
+    result.counts[key] = (result.counts[key] ?? 0) + n;
+  };
+  const state = {
+    zeek: DEFAULT_ZEEK_HEADER,
+    format: options.format,
+    carry: '',
+    skipping: false,
+    utf16: undefined as TextDecoder | undefined,
+  };
+
+  const processBlock = (text: string, final: boolean) => {
+    let work = state.carry + text;
+    state.carry = '';
+    if (state.skipping) {
+      const end = work.indexOf('\n');
+      if (end < 0) return;
+      work = work.slice(end + 1);
+      state.skipping = false;
+      result.lines++;
+    }
+    if (!state.format) state.format = detectFormat(work.slice(0, 64 * 1024));
+    result.format = state.format;
+    const delimiter = state.format === 'sysmon-xml' ? '</Event>' : '\n';
+    const cut = final ? work.length : work.lastIndexOf(delimiter);
+    if (cut < 0) {
+      if (work.length > MAX_RECORD) {
+        count('long-lines');
+        state.skipping = true;
+      } else state.carry = work;
+      return;
+    }
+    const end = final ? work.length : cut + delimiter.length;
+    scanText(work.slice(0, end), result, matcher, options, state, count);
+    state.carry = work.slice(end);
+    if (state.carry.length > MAX_RECORD) {
+      count('long-lines');
+      state.carry = '';
+      state.skipping = true;
+    }
+  };
+
+  try {
+    for await (const chunk of readChunks(file, result)) {
+      if (
+        state.utf16 === undefined &&
+        result.bytes === chunk.length &&
+        chunk[0] === 0xff &&
+        chunk[1] === 0xfe
+      ) {
+        state.utf16 = new TextDecoder('utf-16le');
+        count('utf16-files');
+      }
+      processBlock(
+        state.utf16 ? state.utf16.decode(chunk, { stream: true }) : chunk.toString('latin1'),
+        false,
+      );
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = (error as Error).message;
+    if (code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check|invalid/.test(message)) {
+      result.problems.push({
+        path: file,
+        code: 'truncated-gzip',
+        message: `compressed data ends early or is corrupt after ${result.bytes} bytes: ${message}`,
+      });
+    } else {
+      result.problems.push({
+        path: file,
+        code: code === 'ENOENT' ? 'vanished' : code === 'EACCES' ? 'unreadable' : 'io-error',
+        message,
+      });
+    }
+  }
+  processBlock('', true);
+  return result;
+}
+
+/** The file's bytes, gunzipped when it starts with the gzip magic. */
+async function* readChunks(file: string, result: LogFileResult): AsyncGenerator<Buffer> {
+  const gzip = file === '-' ? false : startsWithGzipMagic(file);
+  const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: CHUNK });
+  let stream: AsyncIterable<Buffer> = input;
+  if (gzip) {
+    const gunzip = createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    stream = Readable.from(input).pipe(gunzip);
+  }
+  for await (const chunk of stream) {
+    result.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
+function startsWithGzipMagic(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface ScanState {
+  zeek: ZeekHeader;
+  format: LogFormat | undefined;
+}
+
+/** Finds, in a block of whole records, those that touch an indicator; reads them; records the hits. */
+function scanText(
+  text: string,
+  result: LogFileResult,
+  matcher: NetworkMatcher,
+  options: HuntOptions,
+  state: ScanState,
+  count: (key: string, n?: number) => void,
+): void {
+  const format = state.format as LogFormat;
+  const xml = format === 'sysmon-xml';
+  // Record starts worth reading, with the token that flagged each.
+  const flagged = new Map<number, { token: string; kind: LogValue['kind'] }>();
+  const flag = (position: number, token: string, kind: LogValue['kind']) => {
+    const start = xml
+      ? Math.max(0, text.lastIndexOf('<Event', position))
+      : text.lastIndexOf('\n', position) + 1;
+    if (!flagged.has(start)) flagged.set(start, { token, kind });
+  };
+  const tokenPattern = format === 'windows-dns' ? WINDNS_TOKEN : HOST_TOKEN;
+  tokenPattern.lastIndex = 0;
+  for (let m = tokenPattern.exec(text); m; m = tokenPattern.exec(text)) {
+    const raw = m[0];
+    const token =
+      format === 'windows-dns'
+        ? raw
+            .replace(/^\(\d+\)/, '')
+            .replace(/\(0\)$/, '')
+            .replace(/\(\d+\)/g, '.')
+        : raw;
+    if (matcher.hostOfInterest(token)) flag(m.index, token, 'domain');
+    else if (matcher.hasIps && /^\d+\.\d+\.\d+\.\d+$/.test(token) && matcher.matchIp(token).length)
+      flag(m.index, token, 'ip');
+  }
+  if (matcher.hasIps) {
+    IPV6_TOKEN.lastIndex = 0;
+    for (let m = IPV6_TOKEN.exec(text); m; m = IPV6_TOKEN.exec(text)) {
+      if (m[0].includes('::') || m[0].split(':').length > 3) {
+        if (matcher.matchIp(m[0]).length) flag(m.index, m[0], 'ip');
+      }
+    }
+  }
+  // Zeek headers can change mid-file: note where, to read each record with the header in effect.
+  const headers: number[] = [];
+  if (format === 'zeek-tsv') {
+    if (text.startsWith('#')) headers.push(0);
+    for (let i = text.indexOf('\n#'); i >= 0; i = text.indexOf('\n#', i + 1)) headers.push(i + 1);
+  }
+  const starts = [...flagged.keys()].sort((a, b) => a - b);
+  let lineAt = 0;
+  let line = result.lines;
+  const advance = (to: number) => {
+    for (let i = text.indexOf('\n', lineAt); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) line++;
+    lineAt = to;
+  };
+  let h = 0;
+  for (const start of starts) {
+    while (h < headers.length && (headers[h] as number) < start) {
+      const at = headers[h] as number;
+      const end = text.indexOf('\n', at);
+      const before = state.zeek.fields.join('\t');
+      state.zeek = readZeekHeaderLine(
+        text.slice(at, end < 0 ? undefined : end).replace(/\r$/, ''),
+        state.zeek,
+      );
+      if (before && before !== state.zeek.fields.join('\t')) count('header-changes');
+      h++;
+    }
+    advance(start);
+    const end = xml ? text.indexOf('</Event>', start) + '</Event>'.length : text.indexOf('\n', start);
+    const record = text.slice(start, end <= start ? undefined : end).replace(/\r$/, '');
+    readHit(
+      record,
+      line + 1,
+      start,
+      flagged.get(start) as { token: string; kind: LogValue['kind'] },
+      result,
+      matcher,
+      options,
+      state,
+      count,
+    );
+  }
+  for (; h < headers.length; h++) {
+    const at = headers[h] as number;
+    const end = text.indexOf('\n', at);
+    const before = state.zeek.fields.join('\t');
+    state.zeek = readZeekHeaderLine(text.slice(at, end < 0 ? undefined : end).replace(/\r$/, ''), state.zeek);
+    if (before && before !== state.zeek.fields.join('\t')) count('header-changes');
+  }
+  advance(text.length);
+  if (text.length && !text.endsWith('\n')) line++;
+  result.lines = line;
+  if (text.includes('\0')) {
+    let binary = 0;
+    for (let i = text.indexOf('\0'); i >= 0; i = text.indexOf('\0', text.indexOf('\n', i) + 1 || text.length))
+      binary++;
+    count('binary-lines', binary);
+  }
+}
+
+function readHit(
+  record: string,
+  line: number,
+  _start: number,
+  flagged: { token: string; kind: LogValue['kind'] },
+  result: LogFileResult,
+  matcher: NetworkMatcher,
+  options: HuntOptions,
+  state: ScanState,
+  count: (key: string, n?: number) => void,
+): void {
+  const format = state.format as LogFormat;
+  let parsed: LogRecord | undefined;
+  try {
+    parsed = parseRecord(format, record, state.zeek, options.fields ?? []);
+  } catch {
+    parsed = undefined;
+  }
+  const hits: { hit: NetworkHit; value: LogValue }[] = [];
+  for (const value of parsed?.values ?? []) {
+    const found =
+      value.kind === 'domain'
+        ? matcher.matchDomain(value.value)
+        : value.kind === 'url'
+          ? matcher.matchUrl(value.value)
+          : matcher.matchIp(value.value);
+    for (const hit of found) hits.push({ hit, value });
+  }
+  if (hits.length === 0) {
+    // The record could not be read, or the token sits in a field we do not know: report the raw match.
+    const value: LogValue = { kind: flagged.kind, value: flagged.token, field: 'text' };
+    const found = flagged.kind === 'ip' ? matcher.matchIp(flagged.token) : matcher.matchDomain(flagged.token);
+    for (const hit of found) hits.push({ hit, value });
+    if (found.length) count('unparsed-hits');
+  }
+  const timestamp = parsed?.timestamp;
+  if (
+    timestamp &&
+    ((options.since && timestamp < options.since.toISOString()) ||
+      (options.until && timestamp > options.until.toISOString()))
+  ) {
+    count('outside-window');
+    return;
+  }
+  const seenIds = new Set<string>();
+  for (const { hit, value } of hits) {
+    const key = `${hit.indicator.packId}:${hit.indicator.id}`;
+    if (seenIds.has(key)) continue;
+    seenIds.add(key);
+    result.hits.push({
+      file: result.file,
+      line,
+      format,
+      ...(timestamp ? { timestamp } : {}),
+      ...(parsed?.client ? { client: parsed.client } : {}),
+      ...(value.field ? { field: value.field } : {}),
+      kind: hit.indicator.kind as LogValue['kind'],
+      seen: hit.seen,
+      indicator: hit.indicator,
+    });
+  }
+}
