@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { createGunzip, constants as zlibConstants } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { FileProblem } from '../core/report.js';
 import type { NetworkHit, NetworkMatcher } from '../matchers/network-matcher.js';
 import type { PackedIndicator } from '../packs/intel.js';
@@ -159,7 +159,7 @@ async function* readChunks(file: string, result: LogFileResult): AsyncGenerator<
   const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: CHUNK });
   let stream: AsyncIterable<Buffer> = input;
   if (gzip) {
-    const gunzip = createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const gunzip = createGunzip();
     stream = Readable.from(input).pipe(gunzip);
   }
   for await (const chunk of stream) {
@@ -198,7 +198,7 @@ function scanText(
   const flagged = new Map<number, { token: string; kind: LogValue['kind'] }>();
   const flag = (position: number, token: string, kind: LogValue['kind']) => {
     const start = xml
-      ? Math.max(0, text.lastIndexOf('<Event', position))
+      ? Math.max(0, text.lastIndexOf('<Event ', position), text.lastIndexOf('<Event>', position))
       : text.lastIndexOf('\n', position) + 1;
     if (!flagged.has(start)) flagged.set(start, { token, kind });
   };
@@ -313,11 +313,19 @@ function readHit(
     for (const hit of found) hits.push({ hit, value });
   }
   if (hits.length === 0) {
-    // The record could not be read, or the token sits in a field we do not know: report the raw match.
-    const value: LogValue = { kind: flagged.kind, value: flagged.token, field: 'text' };
-    const found = flagged.kind === 'ip' ? matcher.matchIp(flagged.token) : matcher.matchDomain(flagged.token);
-    for (const hit of found) hits.push({ hit, value });
-    if (found.length) count('unparsed-hits');
+    // The record could not be read, or its tokens sit in fields we do not know: report every raw match in it.
+    const tokens = new Set([flagged.token, ...(record.match(HOST_TOKEN) ?? [])]);
+    for (const token of tokens) {
+      const kind: LogValue['kind'] =
+        /^\d+\.\d+\.\d+\.\d+$/.test(token) || token.includes(':')
+          ? 'ip'
+          : flagged.kind === 'ip' && token === flagged.token
+            ? 'ip'
+            : 'domain';
+      const found = kind === 'ip' ? matcher.matchIp(token) : matcher.matchDomain(token);
+      for (const hit of found) hits.push({ hit, value: { kind, value: token, field: 'text' } });
+    }
+    if (hits.length) count('unparsed-hits');
   }
   const timestamp = parsed?.timestamp;
   if (

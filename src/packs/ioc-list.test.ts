@@ -101,3 +101,17 @@ describe('parseNetworkValue', () => {
     expect(parseNetworkValue(input)).toEqual(expected);
   });
 });
+
+describe('parseIocList on lists of unknown kind', () => {
+  it('takes a scored CIDR or URL as network, not as a file name pattern', () => {
+    const { indicators } = parseIocList(
+      '198.51.100.0/24;90\nhttps://c2.example/x;80\n\\\\Temp\\\\x\\.exe;70',
+      'ips.txt',
+    );
+    expect(indicators.map((i) => [i.kind, i.value])).toEqual([
+      ['ip', '198.51.100.0/24'],
+      ['url', 'https://c2.example/x'],
+      ['filename', '\\\\Temp\\\\x\\.exe'],
+    ]);
+  });
+});

@@ -72,7 +72,10 @@ function parseLine(line: string, kind: IocListKind, group: string | undefined, f
     };
   }
 
-  if (kind === 'filename' || (kind === 'auto' && fields.length >= 2 && looksLikeRegex(first))) {
+  if (
+    kind === 'filename' ||
+    (kind === 'auto' && fields.length >= 2 && looksLikeRegex(first) && !parseNetworkValue(first))
+  ) {
     const [pattern, scoreText, falsePositive] = fields;
     const regex = toJsRegex(pattern ?? '');
     if (regex instanceof Error)
