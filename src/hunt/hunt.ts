@@ -24,6 +24,8 @@ export interface HuntRunOptions extends HuntOptions {
 }
 
 const NETWORK_KINDS = new Set(['domain', 'url', 'ip']);
+/** Keeps each hunt thread's heap small: the scan holds a block and a record at a time, no more. */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 160 };
 
 /** Hunts every log for the intel's domain, URL and IP indicators and answers which machines touched them, when. */
 export async function hunt(options: HuntRunOptions): Promise<Report> {
@@ -212,9 +214,9 @@ async function runAll(
       const worker = import.meta.url.endsWith('.ts')
         ? new Worker(
             `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`,
-            { eval: true, workerData: { indicators, options } },
+            { eval: true, workerData: { indicators, options }, resourceLimits: WORKER_LIMITS },
           )
-        : new Worker(workerUrl, { workerData: { indicators, options } });
+        : new Worker(workerUrl, { workerData: { indicators, options }, resourceLimits: WORKER_LIMITS });
       let pending: { done: (r: LogFileResult) => void; fail: (e: Error) => void } | undefined;
       let ready: () => void = () => {};
       worker.on('message', (message: LogFileResult | 'ready') =>

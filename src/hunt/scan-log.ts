@@ -103,12 +103,12 @@ export async function huntLog(
       if (work.length > MAX_RECORD) {
         count('long-lines');
         state.skipping = true;
-      } else state.carry = work;
+      } else state.carry = detached(work);
       return;
     }
     const end = final ? work.length : cut + delimiter.length;
     scanText(work.slice(0, end), result, matcher, options, state, count);
-    state.carry = work.slice(end);
+    state.carry = detached(work.slice(end));
     if (state.carry.length > MAX_RECORD) {
       count('long-lines');
       state.carry = '';
@@ -346,11 +346,19 @@ function readHit(
       line,
       format,
       ...(timestamp ? { timestamp } : {}),
-      ...(parsed?.client ? { client: parsed.client } : {}),
+      ...(parsed?.client ? { client: detached(parsed.client) } : {}),
       ...(value.field ? { field: value.field } : {}),
       kind: hit.indicator.kind as LogValue['kind'],
-      seen: hit.seen,
+      seen: detached(hit.seen),
       indicator: hit.indicator,
     });
   }
+}
+
+/**
+ * A copy of `text` that holds no reference to the string it was cut from. V8 keeps the parent of a slice alive;
+ * a carried-over partial line would otherwise chain every block read so far.
+ */
+function detached(text: string): string {
+  return Buffer.from(text, 'utf16le').toString('utf16le');
 }

@@ -21,17 +21,22 @@ export class NetworkMatcher {
   private readonly ips = new Map<string, PackedIndicator[]>();
   private readonly v4Ranges: { base: number; mask: number; indicator: PackedIndicator }[] = [];
   private readonly v6Ranges: { base: bigint; mask: bigint; indicator: PackedIndicator }[] = [];
+  /** The last two labels of every domain indicator and URL host: a cheap first test for log tokens. */
+  private readonly tails = new Set<string>();
 
   constructor(indicators: readonly PackedIndicator[]) {
     for (const indicator of indicators) {
       if (indicator.kind !== 'domain' && indicator.kind !== 'url' && indicator.kind !== 'ip') continue;
       const parsed = parseNetworkValue(indicator.value);
       if (!parsed) continue;
-      if (parsed.kind === 'domain') push(this.domains, parsed.value, indicator);
-      else if (parsed.kind === 'url') {
+      if (parsed.kind === 'domain') {
+        push(this.domains, parsed.value, indicator);
+        this.tails.add(lastTwoLabels(parsed.value));
+      } else if (parsed.kind === 'url') {
         const url = new URL(parsed.value);
         const host = normaliseHost(url.hostname);
         const prefix = `${url.pathname}${url.search}`.toLowerCase();
+        this.tails.add(lastTwoLabels(host));
         const list = this.urls.get(host) ?? [];
         list.push({ prefix: prefix === '/' ? '' : prefix, indicator });
         this.urls.set(host, list);
@@ -53,6 +58,7 @@ export class NetworkMatcher {
 
   /** True when `host`, or a parent domain of it, is a domain indicator or a URL indicator's host. */
   hostOfInterest(host: string): boolean {
+    if (!this.tails.has(lastTwoLabels(host).toLowerCase())) return false;
     const h = normaliseHost(host);
     for (let i = 0; i >= 0 && i < h.length; i = nextLabel(h, i)) {
       const suffix = i === 0 ? h : h.slice(i);
@@ -132,6 +138,14 @@ export function normaliseHost(host: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the ASCII set
   if (/[^\x00-\x7f]/.test(h)) h = domainToASCII(h) || h;
   return h;
+}
+
+/** `b.c` of `a.b.c` (a trailing dot ignored). */
+function lastTwoLabels(host: string): string {
+  const end = host.endsWith('.') ? host.length - 1 : host.length;
+  const last = host.lastIndexOf('.', end - 1);
+  const previous = last > 0 ? host.lastIndexOf('.', last - 1) : -1;
+  return host.slice(previous + 1, end);
 }
 
 function nextLabel(host: string, from: number): number {
