@@ -153,15 +153,25 @@ export async function huntLog(
   return result;
 }
 
-/** The file's bytes, gunzipped when it starts with the gzip magic. */
+/** The file's bytes (`-`: standard input), gunzipped when they start with the gzip magic. */
 async function* readChunks(file: string, result: LogFileResult): AsyncGenerator<Buffer> {
-  const gzip = file === '-' ? false : startsWithGzipMagic(file);
-  const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: CHUNK });
-  let stream: AsyncIterable<Buffer> = input;
-  if (gzip) {
-    const gunzip = createGunzip();
-    stream = Readable.from(input).pipe(gunzip);
+  let source: AsyncIterable<Buffer>;
+  let gzip: boolean;
+  if (file === '-') {
+    const iterator = (process.stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) return;
+    const head = first.value;
+    gzip = head[0] === 0x1f && head[1] === 0x8b;
+    source = (async function* () {
+      yield head;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    })();
+  } else {
+    gzip = startsWithGzipMagic(file);
+    source = createReadStream(file, { highWaterMark: CHUNK });
   }
+  const stream: AsyncIterable<Buffer> = gzip ? Readable.from(source).pipe(createGunzip()) : source;
   for await (const chunk of stream) {
     result.bytes += chunk.length;
     yield chunk;

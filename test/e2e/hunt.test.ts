@@ -72,3 +72,26 @@ describe('chainsweep hunt (end to end)', () => {
     );
   });
 });
+
+describe('chainsweep hunt from standard input', () => {
+  it('reads - (plain or gzip) and forces a format with --log-format', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { CLI } = await import('../../src/testing/run-cli.js');
+    const line =
+      '29-Mar-2023 13:00:00.123 queries: info: client @0x1 10.6.6.6#53421 (akamaicontainer.com): query: akamaicontainer.com IN A + (10.0.0.1)\n';
+    for (const input of [Buffer.from(line), gzipSync(line)]) {
+      let out = '';
+      try {
+        execFileSync(process.execPath, [CLI, 'hunt', '-', '--log-format', 'bind', '--format', 'json'], {
+          input,
+        });
+      } catch (error) {
+        out = String((error as { stdout: Buffer }).stdout);
+      }
+      const report = ReportSchema.parse(JSON.parse(out));
+      expect(
+        report.findings.map((f) => [f.subject.log?.file, f.subject.log?.client, f.subject.log?.format]),
+      ).toEqual([['-', '10.6.6.6', 'bind']]);
+    }
+  });
+});
