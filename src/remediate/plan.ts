@@ -1,7 +1,8 @@
 import { lstatSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { entriesOf, findPath, subdirectories } from '../collectors/apps/fs-paths.js';
 import type { InstalledApp } from '../core/app.js';
+import { isInside } from '../core/paths.js';
 import type { PackedApp } from '../packs/intel.js';
 import type { InventoryResult } from '../scan/inventory.js';
 
@@ -219,9 +220,4 @@ function expand(base: string, pattern: string): string[] {
 function lstatName(dir: string, name: string): string | undefined {
   const entry = entriesOf(dir).find((e) => e.name.toLowerCase() === name.toLowerCase());
   return entry ? join(dir, entry.name) : undefined;
-}
-
-function isInside(path: string, folder: string): boolean {
-  const rel = relative(folder, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { arch, availableParallelism, homedir, hostname, platform, release } from 'node:os';
-import { basename, isAbsolute, parse, relative, resolve } from 'node:path';
+import { basename, parse, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
+import { isInside } from '../core/paths.js';
 import type { Report } from '../core/report.js';
 import { severityRank } from '../core/severity.js';
 import { globToRegExp } from '../matchers/glob.js';
@@ -210,11 +211,6 @@ export async function scan(options: ScanOptions): Promise<Report> {
 /** The root of the filesystem `path` is on: `/`, or its drive on Windows. */
 function liveRoot(path: string): string {
   return parse(resolve(path)).root;
-}
-
-function isInside(path: string, folder: string): boolean {
-  const rel = relative(folder, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 async function resolveRoots(paths: string[], imageRoot: string | undefined): Promise<string[]> {
