@@ -1,4 +1,4 @@
 {
-  "keyId": "3b299bc23c22f07c2331723b2000059a7b36f2b89ce8ba8175efb2ee95255802",
-  "signature": "S3eIc8nFrL86HMjmTmS4FTcrDkD+1Nj50P2RiOAKg0Ca00jPq1wdD0FcALJDFJyoslT0rlAJ9JiPBkSTKpCLCQ=="
+  "keyId": "8dbc07acd7677da0d3fecfba87e4da9e634881c74ad85b3a6cd7c2c0036e16aa",
+  "signature": "Redxd3lzigMYPHwYfydCye2FqfWHhMpSZu0CDuKuFYkuZxN/p9qfFOzjz9mqQ2NfzlP4IkD4uHx5JxtrikNCAQ=="
 }

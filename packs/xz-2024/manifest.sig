@@ -1,4 +1,4 @@
 {
-  "keyId": "3b299bc23c22f07c2331723b2000059a7b36f2b89ce8ba8175efb2ee95255802",
-  "signature": "AjOvMMBt4AAFKlmWJGdkVrToyiC8kr/3ozelf/v8KdmD8v9fEVwsL9jlRr5s2vKaCKCledFIwcUDAKRiz0PLDA=="
+  "keyId": "8dbc07acd7677da0d3fecfba87e4da9e634881c74ad85b3a6cd7c2c0036e16aa",
+  "signature": "nR6Lc1oklaINbyyEilMu5lHgtmewvjoIMigbZD+DoKQGQfBEsqebglq2cFhG3vfGpTEhC8RCxmR6gJAf+UVBAg=="
 }

@@ -15,10 +15,10 @@ const KeyringFileSchema = z.object({ keys: z.array(TrustedKeySchema) });
 /** The keys this build of chainsweep trusts out of the box: the project's pack-signing keys. */
 export const DEFAULT_KEYRING: readonly TrustedKey[] = [
   {
-    keyId: '3b299bc23c22f07c2331723b2000059a7b36f2b89ce8ba8175efb2ee95255802',
-    publicKey: 'ZT6ZrC/D20iaqbcD/Y1Jqe7Oya5o111rZLPgy+zV67E=',
+    keyId: '8dbc07acd7677da0d3fecfba87e4da9e634881c74ad85b3a6cd7c2c0036e16aa',
+    publicKey: 'uxNxBx2UtGo3AmbDvTnVQCr1YkkOuOSKt0jj2HLJnmo=',
     name: 'chainsweep packs 2026',
-    notBefore: '2026-01-01T00:00:00Z',
+    notBefore: '2026-11-01T00:00:00Z',
     notAfter: '2029-01-01T00:00:00Z',
   },
 ];

@@ -1,0 +1,100 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { UserError } from '../core/errors.js';
+
+/** One file of a pack archive: a relative `/`-separated path and its bytes. */
+export interface ArchiveEntry {
+  path: string;
+  bytes: Buffer;
+}
+
+const BLOCK = 512;
+const MAX_ENTRIES = 10_000;
+
+/** A gzipped POSIX tar (ustar) of regular files: what `packs export` writes and feeds serve. */
+export function writeArchive(entries: readonly ArchiveEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const entry of entries) {
+    const header = Buffer.alloc(BLOCK);
+    const name = Buffer.from(entry.path, 'utf8');
+    if (name.length > 100) {
+      const cut = entry.path.lastIndexOf('/', 154);
+      if (cut <= 0 || Buffer.byteLength(entry.path.slice(cut + 1)) > 100)
+        throw new UserError('PACK_INVALID', `archive: path too long: ${entry.path}`);
+      header.write(entry.path.slice(cut + 1), 0, 'utf8');
+      header.write(entry.path.slice(0, cut), 345, 'utf8');
+    } else name.copy(header, 0);
+    header.write('0000644\0', 100, 'latin1');
+    header.write('0000000\0', 108, 'latin1');
+    header.write('0000000\0', 116, 'latin1');
+    header.write(`${entry.bytes.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+    header.write('00000000000\0', 136, 'latin1');
+    header.write('        ', 148, 'latin1');
+    header.write('0', 156, 'latin1');
+    header.write('ustar\0', 257, 'latin1');
+    header.write('00', 263, 'latin1');
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    blocks.push(header, entry.bytes, Buffer.alloc((BLOCK - (entry.bytes.length % BLOCK)) % BLOCK));
+  }
+  blocks.push(Buffer.alloc(BLOCK * 2));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+/**
+ * Reads a pack archive, refusing anything but regular files with safe relative paths: no `..`, no absolute
+ * paths, no backslashes, no links or devices, no duplicates, no truncation. `maxBytes` bounds the unpacked size.
+ */
+export function readArchive(gz: Buffer, source: string, maxBytes: number): ArchiveEntry[] {
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(gz, { maxOutputLength: maxBytes });
+  } catch (error) {
+    throw new UserError(
+      'PACK_INVALID',
+      `${source}: not a complete gzip archive (${(error as Error).message})`,
+    );
+  }
+  const entries: ArchiveEntry[] = [];
+  const seen = new Set<string>();
+  let at = 0;
+  for (;;) {
+    if (at + BLOCK > tar.length) throw new UserError('PACK_INVALID', `${source}: archive is truncated`);
+    const header = tar.subarray(at, at + BLOCK);
+    if (header.every((b) => b === 0)) break;
+    const field = (start: number, length: number) =>
+      header.toString('utf8', start, start + length).replace(/\0.*$/s, '');
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (header[i] as number);
+    if (Number.parseInt(field(148, 8).trim(), 8) !== sum)
+      throw new UserError('PACK_INVALID', `${source}: archive header checksum is wrong at byte ${at}`);
+    const prefix = field(345, 155);
+    const path = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
+    const type = field(156, 1) || '0';
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    if (type !== '0')
+      throw new UserError(
+        'PACK_INVALID',
+        `${source}: ${JSON.stringify(path)} is not a regular file (tar type ${JSON.stringify(type)})`,
+      );
+    if (!isSafePath(path))
+      throw new UserError('PACK_INVALID', `${source}: unsafe path ${JSON.stringify(path)} in archive`);
+    if (seen.has(path))
+      throw new UserError('PACK_INVALID', `${source}: ${JSON.stringify(path)} appears twice in archive`);
+    if (at + BLOCK + size > tar.length)
+      throw new UserError('PACK_INVALID', `${source}: archive is truncated inside ${path}`);
+    seen.add(path);
+    entries.push({ path, bytes: Buffer.from(tar.subarray(at + BLOCK, at + BLOCK + size)) });
+    if (entries.length > MAX_ENTRIES)
+      throw new UserError('PACK_INVALID', `${source}: more than ${MAX_ENTRIES} files in archive`);
+    at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+  }
+  return entries;
+}
+
+/** A relative path that stays inside its folder on every OS. */
+export function isSafePath(path: string): boolean {
+  if (!path || path.startsWith('/') || path.includes('\\') || path.includes('\0') || /^[A-Za-z]:/.test(path))
+    return false;
+  return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
