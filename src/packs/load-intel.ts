@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
+import { storedKeyList } from './feed.js';
 import { emptyIntel, type IntelSet, mergeIntel } from './intel.js';
+import { applyKeyList, ROOT_KEYS } from './key-list.js';
 import type { TrustedKey } from './keys.js';
 import { loadLocalIntel } from './local-intel.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { readPackContent } from './pack-content.js';
-import { verifyPack } from './verify-pack.js';
+import type { PackStore } from './pack-store.js';
+import { type VerifiedPack, verifyPack } from './verify-pack.js';
 
 /** The folder of packs that ship with chainsweep (`packs/` at the package root). */
 export const BUNDLED_PACKS_DIR = fileURLToPath(new URL('../../packs/', import.meta.url));
@@ -22,6 +25,8 @@ export interface IntelOptions {
   iocFiles: string[];
   yaraPaths: string[];
   requireFresh: boolean;
+  /** Installed packs (from updates and imports); a pack also bundled is taken at its higher sequence. */
+  store?: PackStore;
   now?: Date;
 }
 
@@ -31,25 +36,42 @@ export async function loadIntel(
 ): Promise<{ intel: IntelSet; diagnostics: Diagnostic[] }> {
   const intel = emptyIntel();
   const diagnostics: Diagnostic[] = [];
-  const dirs = [
-    ...(options.bundled ? await packDirsIn(BUNDLED_PACKS_DIR) : []),
-    ...(await expandPackDirs(options.packDirs)),
-  ];
-  const seen = new Map<string, string>();
-  for (const dir of dirs) {
-    const pack = await verifyPack(dir, {
-      keyring: options.keyring,
+  const keyring = options.store
+    ? applyKeyList(options.keyring, storedKeyList(options.store, ROOT_KEYS, options.now))
+    : options.keyring;
+  const verify = (dir: string) =>
+    verifyPack(dir, {
+      keyring,
       requireFresh: options.requireFresh,
       ...(options.now ? { now: options.now } : {}),
     });
+  // Bundled and installed packs: the higher sequence of each id wins.
+  const chosen = new Map<string, VerifiedPack>();
+  for (const dir of [
+    ...(options.bundled ? await packDirsIn(BUNDLED_PACKS_DIR) : []),
+    ...(options.store?.currentDirs() ?? []),
+  ]) {
+    const pack = await verify(dir);
+    const other = chosen.get(pack.manifest.id);
+    if (!other || pack.manifest.sequence > other.manifest.sequence) chosen.set(pack.manifest.id, pack);
+  }
+  const packs = [...chosen.values()];
+  for (const dir of await expandPackDirs(options.packDirs)) {
+    const pack = await verify(dir);
+    const other = packs.find((p) => p.manifest.id === pack.manifest.id);
+    if (other)
+      throw new UserError(
+        'PACK_INVALID',
+        `pack ${pack.manifest.id} is loaded twice: from ${other.dir} and ${dir}`,
+      );
+    packs.push(pack);
+  }
+  for (const pack of packs) {
     const id = pack.manifest.id;
-    const other = seen.get(id);
-    if (other) throw new UserError('PACK_INVALID', `pack ${id} is loaded twice: from ${other} and ${dir}`);
-    seen.set(id, dir);
     if (pack.stale) {
       diagnostics.push({
         level: 'warning',
-        file: dir,
+        file: pack.dir,
         message: `pack ${id} expired on ${pack.manifest.expires}; update it or pass --require-fresh to refuse stale packs`,
       });
     }

@@ -23,10 +23,10 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
+import { stateDir } from '../packs/state-dir.js';
 
 /** One thing moved into quarantine, with what it takes to put it back exactly. */
 export const QuarantineItemSchema = z.object({
@@ -61,23 +61,9 @@ const KEY = Buffer.from('chainsweep-quarantine');
 const CHUNK = 1 << 20;
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 
-/** The quarantine folder: $CHAINSWEEP_QUARANTINE, else a system or per-user state folder for this platform. */
+/** The quarantine folder: $CHAINSWEEP_QUARANTINE, else `quarantine` in chainsweep's state folder. */
 export function defaultQuarantineDir(): string {
-  if (process.env.CHAINSWEEP_QUARANTINE) return process.env.CHAINSWEEP_QUARANTINE;
-  if (process.platform === 'win32')
-    return join(process.env.ProgramData ?? 'C:\\ProgramData', 'chainsweep', 'quarantine');
-  const isRoot = process.getuid?.() === 0;
-  if (process.platform === 'darwin') {
-    return join(
-      isRoot ? '/Library' : join(homedir(), 'Library'),
-      'Application Support',
-      'chainsweep',
-      'quarantine',
-    );
-  }
-  return isRoot
-    ? '/var/lib/chainsweep/quarantine'
-    : join(homedir(), '.local', 'state', 'chainsweep', 'quarantine');
+  return process.env.CHAINSWEEP_QUARANTINE ?? join(stateDir(), 'quarantine');
 }
 
 /**

@@ -1,8 +1,14 @@
 /** @module Runs the built `chainsweep` binary the way a user does, for end-to-end tests. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/bin/chainsweep.js', import.meta.url));
+
+/** Every CLI run of a test file shares one state folder (installed packs, quarantine), never the machine's. */
+const HOME = mkdtempSync(join(tmpdir(), 'chainsweep-home-'));
 
 export interface CliResult {
   code: number;
@@ -16,7 +22,7 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  options: { cwd?: string; obeyPermissions?: boolean; timeoutMs?: number } = {},
+  options: { cwd?: string; obeyPermissions?: boolean; timeoutMs?: number; home?: string } = {},
 ): Promise<CliResult> {
   const dropCaps = options.obeyPermissions && process.getuid?.() === 0;
   const command = dropCaps ? 'setpriv' : process.execPath;
@@ -31,7 +37,7 @@ export function runCli(
         cwd: options.cwd,
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 64 << 20,
-        env: { ...process.env, NO_COLOR: '1' },
+        env: { ...process.env, NO_COLOR: '1', CHAINSWEEP_HOME: options.home ?? HOME },
       },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);

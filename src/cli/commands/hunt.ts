@@ -9,7 +9,7 @@ import { exitCodeFor } from '../../report/exit-code.js';
 import { findingLine, summaryLine } from '../../report/ndjson.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseSeverity } from '../args.js';
 import { type CliIo, logLine } from '../io.js';
-import { keyringFrom } from '../keyring-option.js';
+import { defaultStore, keyringFrom } from '../keyring-option.js';
 import { writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -57,6 +57,7 @@ export async function runHunt(args: string[], io: CliIo): Promise<number> {
     : undefined;
   const at = (p: string) => (p === '-' ? p : resolve(io.cwd, p));
   const { intel, diagnostics } = await loadIntel({
+    store: defaultStore(),
     keyring: await keyringFrom(values.keyring?.map(at)),
     bundled: !values['no-bundled'],
     packDirs: (values.pack ?? []).map(at),

@@ -10,7 +10,7 @@ import { renderText } from '../../report/text.js';
 import { takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs, parseSeverity } from '../args.js';
 import { type CliIo, logLine, useColor } from '../io.js';
-import { keyringFrom } from '../keyring-option.js';
+import { defaultStore, keyringFrom } from '../keyring-option.js';
 import { writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -51,6 +51,7 @@ export async function runInventory(args: string[], io: CliIo): Promise<number> {
   const failOn = parseSeverity('--fail-on', values['fail-on'] ?? 'low');
   const at = (p: string) => resolve(io.cwd, p);
   const { intel, diagnostics } = await loadIntel({
+    store: defaultStore(),
     keyring: await keyringFrom(values.keyring?.map(at)),
     bundled: !values['no-bundled'],
     packDirs: (values.pack ?? []).map(at),

@@ -1,17 +1,23 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { UserError } from '../../core/errors.js';
+import { isValidRange } from '../../matchers/versions.js';
 import { compileYara } from '../../matchers/yara-engine.js';
-import { generateSigningKey } from '../../packs/keys.js';
+import { readArchive } from '../../packs/archive.js';
+import { packArchive, publishFeed, storedKeyList, updateFromFeed } from '../../packs/feed.js';
+import { applyKeyList, KeyListSchema, ROOT_KEYS } from '../../packs/key-list.js';
+import { generateSigningKey, loadPrivateKey, signBytes } from '../../packs/keys.js';
 import { BUNDLED_PACKS_DIR, loadIntel } from '../../packs/load-intel.js';
+import type { PackManifest } from '../../packs/manifest.js';
+import { parseNetworkValue } from '../../packs/network-value.js';
 import { readPackContent } from '../../packs/pack-content.js';
 import { signPack } from '../../packs/sign-pack.js';
 import { verifyPack } from '../../packs/verify-pack.js';
 import { parseCommandArgs, parseInteger } from '../args.js';
 import { type CliIo, logLine } from '../io.js';
-import { keyringFrom } from '../keyring-option.js';
+import { defaultStore, keyringFrom } from '../keyring-option.js';
 
 export const PACKS_HELP = `Usage: chainsweep packs <command> [options]
 
@@ -20,7 +26,17 @@ export const PACKS_HELP = `Usage: chainsweep packs <command> [options]
   sign DIR --key FILE [--sequence N] [--expires-days N]
                                         check the pack's content, write manifest.json and sign it
   verify DIR... [--keyring FILE]        verify signatures and digests, compile the rules
-  list [--pack DIR] [--keyring FILE]    the packs a scan would load
+  list [--pack DIR] [--keyring FILE]    the packs a scan would load (bundled, installed, given)
+  build SRC --key FILE --out DIR [--sequence N] [--expires-days N]
+                                        check a pack source and write it signed to DIR
+  publish DIR... --key FILE --out FEED --base-url URL [--name NAME] [--sequence N] [--expires-days N]
+                                        write a static feed: archives, signed latest.json, feed.atom
+  update --feed URL... [--allow-stale]  install what the feeds offer that is newer, after checking it
+  import FILE [--allow-stale]           install a pack archive (air-gapped hosts)
+  export ID|DIR --out FILE              write a pack as one archive file
+  keys sign KEYS_JSON --root-key FILE   sign a key list (keys.json) with a root key
+
+Installed packs live in $CHAINSWEEP_HOME/packs (default: the system or user state folder).
 `;
 
 /** `chainsweep packs ...`. */
@@ -35,6 +51,18 @@ export async function runPacks(args: string[], io: CliIo): Promise<number> {
       return verify(rest, io);
     case 'list':
       return list(rest, io);
+    case 'build':
+      return build(rest, io);
+    case 'publish':
+      return publish(rest, io);
+    case 'update':
+      return update(rest, io);
+    case 'import':
+      return importArchive(rest, io);
+    case 'export':
+      return exportArchive(rest, io);
+    case 'keys':
+      return signKeyList(rest, io);
     case undefined:
     case 'help':
     case '--help':
@@ -95,12 +123,7 @@ async function sign(args: string[], io: CliIo): Promise<number> {
     ...(values['expires-days']
       ? { expiresInDays: parseInteger('--expires-days', values['expires-days'], 1, 3650) }
       : {}),
-    validate: (m, files) => {
-      const content = readPackContent({ dir, manifest: m, keyId: '', digest: '', stale: false, files });
-      const compiled = compileYara(content.yara);
-      const errors = compiled.diagnostics.filter((d) => d.level === 'error');
-      if (errors[0]) throw new UserError('YARA_COMPILE', `packs sign: ${formatDiagnostic(errors[0])}`);
-    },
+    validate: validateContent(dir),
   });
   io.stdout.write(
     `signed ${manifest.id} sequence ${manifest.sequence}: ${manifest.files.length} files, expires ${manifest.expires}\n`,
@@ -146,6 +169,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
     'no-bundled': { type: 'boolean' },
   });
   const { intel, diagnostics } = await loadIntel({
+    store: defaultStore(),
     keyring: await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p))),
     bundled: !values['no-bundled'],
     packDirs: (values.pack ?? []).map((p) => resolve(io.cwd, p)),
@@ -163,5 +187,235 @@ async function list(args: string[], io: CliIo): Promise<number> {
       `${pack.id} #${pack.sequence}  ${pack.title}\n  ${counts}; expires ${pack.expiresAt}${pack.stale ? ' (EXPIRED)' : ''}\n`,
     );
   }
+  return 0;
+}
+
+/** Checks a pack's content as signing does: indicators, apps (with valid version ranges) and rules. */
+function validateContent(dir: string) {
+  return (m: PackManifest, files: ReadonlyMap<string, Buffer>) => {
+    const content = readPackContent({ dir, manifest: m, keyId: '', digest: '', stale: false, files });
+    for (const indicator of content.indicators) {
+      if (
+        ['domain', 'url', 'ip'].includes(indicator.kind) &&
+        parseNetworkValue(indicator.value)?.value !== indicator.value
+      ) {
+        throw new UserError(
+          'PACK_INVALID',
+          `packs: ${indicator.id}: ${JSON.stringify(indicator.value)} is not a normalised ${indicator.kind} (expected ${JSON.stringify(parseNetworkValue(indicator.value)?.value ?? 'a valid value')})`,
+        );
+      }
+    }
+    for (const app of content.apps) {
+      for (const range of [...app.affected, ...(app.fixed ?? [])]) {
+        if (!isValidRange(range))
+          throw new UserError(
+            'PACK_INVALID',
+            `packs: ${app.id}: version range ${JSON.stringify(range)} is not valid`,
+          );
+      }
+    }
+    const compiled = compileYara(content.yara);
+    compiled.rules?.dispose();
+    const errors = compiled.diagnostics.filter((d) => d.level === 'error');
+    if (errors[0]) throw new UserError('YARA_COMPILE', `packs: ${formatDiagnostic(errors[0])}`);
+  };
+}
+
+async function build(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('packs build', args, {
+    key: { type: 'string' },
+    out: { type: 'string' },
+    sequence: { type: 'string' },
+    'expires-days': { type: 'string' },
+  });
+  const [srcArg] = positionals;
+  if (!srcArg || positionals.length > 1 || !values.key || !values.out) {
+    throw new UserError('USAGE', 'packs build: give SRC_DIR, --key FILE and --out DIR');
+  }
+  const src = resolve(io.cwd, srcArg);
+  const out = resolve(io.cwd, values.out);
+  const previous = existsSync(join(out, 'manifest.json'))
+    ? (JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { sequence?: number }).sequence
+    : undefined;
+  await mkdir(out, { recursive: true });
+  await cp(src, out, {
+    recursive: true,
+    filter: (from) =>
+      !relative(src, from)
+        .split(sep)
+        .some((p) => p === 'tests' || p.startsWith('.')),
+  });
+  const draftPath = join(out, 'manifest.json');
+  const draft = JSON.parse(await readFile(draftPath, 'utf8')) as Record<string, unknown>;
+  if (previous !== undefined && (typeof draft.sequence !== 'number' || draft.sequence < previous))
+    draft.sequence = previous;
+  await writeFile(draftPath, JSON.stringify(draft));
+  const keyPath = resolve(io.cwd, values.key);
+  const manifest = await signPack(out, {
+    privateKeyPem: await readFile(keyPath, 'utf8'),
+    keySource: keyPath,
+    ...(values.sequence
+      ? { sequence: parseInteger('--sequence', values.sequence, 0, Number.MAX_SAFE_INTEGER) }
+      : {}),
+    ...(values['expires-days']
+      ? { expiresInDays: parseInteger('--expires-days', values['expires-days'], 1, 3650) }
+      : {}),
+    validate: validateContent(out),
+  });
+  io.stdout.write(
+    `built ${manifest.id} sequence ${manifest.sequence} in ${out}: ${manifest.files.length} files, expires ${manifest.expires}\n`,
+  );
+  return 0;
+}
+
+async function publish(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('packs publish', args, {
+    key: { type: 'string' },
+    out: { type: 'string' },
+    'base-url': { type: 'string' },
+    name: { type: 'string' },
+    sequence: { type: 'string' },
+    'expires-days': { type: 'string' },
+    keyring: { type: 'string', multiple: true },
+  });
+  if (positionals.length === 0 || !values.key || !values.out || !values['base-url']) {
+    throw new UserError(
+      'USAGE',
+      'packs publish: give pack folders, --key FILE, --out DIR and --base-url URL',
+    );
+  }
+  const out = resolve(io.cwd, values.out);
+  const previous = existsSync(join(out, 'latest.json'))
+    ? (JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as { sequence: number }).sequence
+    : -1;
+  const keyPath = resolve(io.cwd, values.key);
+  const index = await publishFeed({
+    packDirs: positionals.map((p) => resolve(io.cwd, p)),
+    keyring: await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p))),
+    privateKeyPem: await readFile(keyPath, 'utf8'),
+    keySource: keyPath,
+    outDir: out,
+    baseUrl: values['base-url'],
+    name: values.name ?? 'chainsweep',
+    sequence: values.sequence
+      ? parseInteger('--sequence', values.sequence, 0, Number.MAX_SAFE_INTEGER)
+      : previous + 1,
+    expiresInDays: values['expires-days']
+      ? parseInteger('--expires-days', values['expires-days'], 1, 365)
+      : 7,
+  });
+  io.stdout.write(
+    `published feed ${index.feed} #${index.sequence} to ${out}: ${index.packs.map((p) => `${p.id} #${p.sequence}`).join(', ')}; expires ${index.expires}\n`,
+  );
+  return 0;
+}
+
+async function update(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('packs update', args, {
+    feed: { type: 'string', multiple: true },
+    'allow-stale': { type: 'boolean' },
+    keyring: { type: 'string', multiple: true },
+    timeout: { type: 'string' },
+  });
+  const feeds = values.feed ?? (io.env.CHAINSWEEP_FEED ? io.env.CHAINSWEEP_FEED.split(/\s+/) : []);
+  if (feeds.length === 0)
+    throw new UserError('USAGE', 'packs update: give --feed URL (or set CHAINSWEEP_FEED)');
+  const store = defaultStore();
+  const keyring = await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p)));
+  let refused = 0;
+  for (const feed of feeds) {
+    try {
+      const result = await updateFromFeed(feed, {
+        store,
+        keyring,
+        roots: ROOT_KEYS,
+        allowStale: Boolean(values['allow-stale']),
+        ...(values.timeout ? { timeoutMs: parseInteger('--timeout', values.timeout, 1, 3600) * 1000 } : {}),
+      });
+      for (const w of result.warnings) logLine(io, w);
+      if (result.notModified) io.stdout.write(`${feed}: not modified\n`);
+      for (const o of result.outcomes) io.stdout.write(`${o.result.padEnd(10)} ${o.id}: ${o.message}\n`);
+      refused += result.outcomes.filter((o) => o.result === 'refused').length;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      refused++;
+      io.stdout.write(`refused    ${feed}: ${error.message}\n`);
+    }
+  }
+  return refused ? 2 : 0;
+}
+
+async function importArchive(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('packs import', args, {
+    'allow-stale': { type: 'boolean' },
+    keyring: { type: 'string', multiple: true },
+  });
+  if (positionals.length !== 1) throw new UserError('USAGE', 'packs import: give one archive file');
+  const file = resolve(io.cwd, positionals[0] as string);
+  const bytes = await readFile(file).catch(() => {
+    throw new UserError('PATH_NOT_FOUND', `packs import: cannot read ${file}`);
+  });
+  const store = defaultStore();
+  const keyring = applyKeyList(
+    await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p))),
+    storedKeyList(store, ROOT_KEYS),
+  );
+  const files = new Map(readArchive(bytes, file, 256 * 1024 * 1024).map((e) => [e.path, e.bytes]));
+  const pack = await store.install(files, {
+    keyring,
+    allowStale: Boolean(values['allow-stale']),
+    source: file,
+  });
+  io.stdout.write(`installed ${pack.manifest.id} #${pack.manifest.sequence} into ${store.dir}\n`);
+  return 0;
+}
+
+async function exportArchive(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('packs export', args, {
+    out: { type: 'string' },
+    keyring: { type: 'string', multiple: true },
+  });
+  if (positionals.length !== 1 || !values.out)
+    throw new UserError('USAGE', 'packs export: give a pack id or folder, and --out FILE');
+  const wanted = positionals[0] as string;
+  const keyring = await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p)));
+  const candidates = existsSync(resolve(io.cwd, wanted))
+    ? [resolve(io.cwd, wanted)]
+    : [...defaultStore().currentDirs(), join(BUNDLED_PACKS_DIR, wanted)];
+  for (const dir of candidates) {
+    if (!existsSync(join(dir, 'manifest.json'))) continue;
+    const pack = await verifyPack(dir, { keyring });
+    if (dir !== resolve(io.cwd, wanted) && pack.manifest.id !== wanted) continue;
+    const out = resolve(io.cwd, values.out);
+    await writeFile(
+      out,
+      packArchive(
+        dir,
+        pack.manifest.files.map((f) => f.path),
+      ),
+    );
+    io.stdout.write(`exported ${pack.manifest.id} #${pack.manifest.sequence} to ${out}\n`);
+    return 0;
+  }
+  throw new UserError('USAGE', `packs export: no pack ${JSON.stringify(wanted)}`);
+}
+
+async function signKeyList(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('packs keys', args, { 'root-key': { type: 'string' } });
+  const [sub, file] = positionals;
+  if (sub !== 'sign' || !file || !values['root-key'])
+    throw new UserError('USAGE', 'packs keys sign KEYS_JSON --root-key FILE');
+  const path = resolve(io.cwd, file);
+  const bytes = await readFile(path);
+  const parsed = KeyListSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  if (!parsed.success)
+    throw new UserError(
+      'PACK_INVALID',
+      `${path}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+    );
+  const keyPath = resolve(io.cwd, values['root-key']);
+  const { privateKey, keyId } = loadPrivateKey(await readFile(keyPath, 'utf8'), keyPath);
+  await writeFile(`${path}.sig`, `${JSON.stringify({ keyId, signature: signBytes(bytes, privateKey) })}\n`);
+  io.stdout.write(`signed key list version ${parsed.data.version} with root ${keyId.slice(0, 16)}…\n`);
   return 0;
 }

@@ -8,7 +8,7 @@ import { defaultQuarantineDir, QuarantineStore } from '../../remediate/quarantin
 import { takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs } from '../args.js';
 import { type CliIo, logLine } from '../io.js';
-import { keyringFrom } from '../keyring-option.js';
+import { defaultStore, keyringFrom } from '../keyring-option.js';
 import { writeOutput } from '../output.js';
 
 export const REMEDIATE_HELP = `Usage: chainsweep remediate [--plan | --apply] [options]
@@ -52,6 +52,7 @@ export async function runRemediate(args: string[], io: CliIo): Promise<number> {
   const format = parseChoice('--format', values.format ?? 'text', ['text', 'json'] as const);
   const at = (p: string) => resolve(io.cwd, p);
   const { intel, diagnostics } = await loadIntel({
+    store: defaultStore(),
     keyring: await keyringFrom(values.keyring?.map(at)),
     bundled: !values['no-bundled'],
     packDirs: (values.pack ?? []).map(at),

@@ -11,7 +11,7 @@ import { formatBytes, renderText } from '../../report/text.js';
 import { type ScanProgress, scan } from '../../scan/scan.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseSeverity, parseSize } from '../args.js';
 import { type CliIo, logLine, useColor } from '../io.js';
-import { keyringFrom } from '../keyring-option.js';
+import { defaultStore, keyringFrom } from '../keyring-option.js';
 import { writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -95,6 +95,7 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
   const at = (p: string) => resolve(io.cwd, p);
 
   const { intel, diagnostics } = await loadIntel({
+    store: defaultStore(),
     keyring: await keyringFrom(values.keyring?.map(at)),
     bundled: !values['no-bundled'],
     packDirs: (values.pack ?? []).map(at),

@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../core/errors.js';
+import { readArchive, writeArchive } from './archive.js';
+import { fetchBytes } from './http-fetch.js';
+import { applyKeyList, type KeyList, verifyKeyList } from './key-list.js';
+import { loadPrivateKey, signBytes, type TrustedKey, verifyBytes } from './keys.js';
+import { SignatureFileSchema } from './manifest.js';
+import type { PackStore } from './pack-store.js';
+import { verifyPack } from './verify-pack.js';
+
+/** `latest.json`: the packs a feed offers now. Signed like a manifest; short-lived, so a frozen feed shows. */
+export const FeedIndexSchema = z.object({
+  schemaVersion: z.literal(1),
+  feed: z.string().min(1),
+  /** Grows with every publication; a lower one is a replayed index. */
+  sequence: z.number().int().nonnegative(),
+  published: z.string().datetime({ offset: true }),
+  expires: z.string().datetime({ offset: true }),
+  packs: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      sequence: z.number().int().nonnegative(),
+      /** The pack archive, relative to the index. */
+      archive: z
+        .string()
+        .regex(/^[A-Za-z0-9._/-]+$/)
+        .refine((p) => !p.split('/').includes('..'), 'must stay inside the feed'),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      size: z.number().int().positive(),
+    }),
+  ),
+});
+export type FeedIndex = z.infer<typeof FeedIndexSchema>;
+
+/** Limits on what a feed may send. */
+const MAX_INDEX = 1024 * 1024;
+const MAX_ARCHIVE = 64 * 1024 * 1024;
+
+/** The pack's files as an archive (what `packs export` writes and feeds serve). */
+export function packArchive(dir: string, files: readonly string[]): Buffer {
+  return writeArchive(
+    ['manifest.json', 'manifest.sig', ...files].map((path) => ({
+      path,
+      bytes: readFileSync(join(dir, path)),
+    })),
+  );
+}
+
+/**
+ * Writes a static feed: each pack as `packs/<id>-<sequence>.tar.gz`, a signed `latest.json` listing them with
+ * digests, and `feed.atom` whose entries link the archives as enclosures. The packs must verify first.
+ */
+export async function publishFeed(options: {
+  packDirs: string[];
+  keyring: readonly TrustedKey[];
+  privateKeyPem: string;
+  keySource: string;
+  outDir: string;
+  baseUrl: string;
+  name: string;
+  sequence: number;
+  expiresInDays: number;
+  now?: Date;
+}): Promise<FeedIndex> {
+  const now = options.now ?? new Date();
+  const { privateKey, keyId } = loadPrivateKey(options.privateKeyPem, options.keySource);
+  mkdirSync(join(options.outDir, 'packs'), { recursive: true });
+  const packs: FeedIndex['packs'] = [];
+  for (const dir of options.packDirs) {
+    const pack = await verifyPack(dir, { keyring: options.keyring, requireFresh: true, now });
+    const archive = packArchive(
+      dir,
+      pack.manifest.files.map((f) => f.path),
+    );
+    const name = `packs/${pack.manifest.id}-${pack.manifest.sequence}.tar.gz`;
+    writeFileSync(join(options.outDir, name), archive);
+    packs.push({
+      id: pack.manifest.id,
+      title: pack.manifest.title,
+      sequence: pack.manifest.sequence,
+      archive: name,
+      sha256: sha256(archive),
+      size: archive.length,
+    });
+  }
+  const index: FeedIndex = {
+    schemaVersion: 1,
+    feed: options.name,
+    sequence: options.sequence,
+    published: now.toISOString(),
+    expires: new Date(now.getTime() + options.expiresInDays * 86_400_000).toISOString(),
+    packs,
+  };
+  const bytes = Buffer.from(`${JSON.stringify(index, null, 2)}\n`);
+  writeFileSync(join(options.outDir, 'latest.json'), bytes);
+  writeFileSync(
+    join(options.outDir, 'latest.json.sig'),
+    `${JSON.stringify({ keyId, signature: signBytes(bytes, privateKey) })}\n`,
+  );
+  writeFileSync(join(options.outDir, 'feed.atom'), atomFeed(index, options.baseUrl));
+  return index;
+}
+
+/** An Atom 1.0 feed (RFC 4287) with one entry per pack version, its archive as the enclosure. */
+function atomFeed(index: FeedIndex, baseUrl: string): string {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const esc = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const entries = index.packs.map(
+    (p) => `  <entry>
+    <id>urn:chainsweep:pack:${esc(p.id)}:${p.sequence}</id>
+    <title>${esc(p.title)} (#${p.sequence})</title>
+    <updated>${index.published}</updated>
+    <link rel="enclosure" type="application/gzip" length="${p.size}" href="${esc(new URL(p.archive, base).href)}"/>
+    <summary>Signature pack ${esc(p.id)}, sequence ${p.sequence}, SHA-256 ${p.sha256}</summary>
+  </entry>`,
+  );
+  return `<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <id>urn:chainsweep:feed:${esc(index.feed)}</id>
+  <title>${esc(index.feed)} signature packs</title>
+  <updated>${index.published}</updated>
+  <link rel="self" type="application/atom+xml" href="${esc(new URL('feed.atom', base).href)}"/>
+  <link rel="alternate" type="application/json" href="${esc(new URL('latest.json', base).href)}"/>
+${entries.join('\n')}
+</feed>
+`;
+}
+
+/** What one update did for each pack the feed offers. */
+export interface UpdateOutcome {
+  id: string;
+  result: 'installed' | 'up-to-date' | 'refused';
+  sequence: number;
+  message: string;
+}
+
+const FeedStateSchema = z.object({
+  indexSequence: z.number().int(),
+  etag: z.string().optional(),
+  lastModified: z.string().optional(),
+});
+
+/**
+ * Fetches a feed and installs what is newer. Every pack is checked on its own (the signed index's digest and size
+ * for the archive, then the pack's own signature, digests, sequence and expiry) and installed atomically; a
+ * refused pack leaves the installed one untouched and the others still install. A replayed (older) index, an
+ * expired index (unless `allowStale`) or a bad signature stops the update before anything is fetched.
+ */
+export async function updateFromFeed(
+  feedUrl: string,
+  options: {
+    store: PackStore;
+    keyring: readonly TrustedKey[];
+    roots: readonly TrustedKey[];
+    allowStale: boolean;
+    now?: Date;
+    timeoutMs?: number;
+  },
+): Promise<{ outcomes: UpdateOutcome[]; warnings: string[]; notModified: boolean }> {
+  const now = options.now ?? new Date();
+  const base = feedUrl.endsWith('/') ? feedUrl : `${feedUrl}/`;
+  const limits = {
+    timeoutMs: options.timeoutMs ?? 15_000,
+    deadlineMs: Math.max(30_000, (options.timeoutMs ?? 15_000) * 4),
+  };
+  const warnings: string[] = [];
+  const stateFile = join(options.store.dir, '.feeds', `${sha256(Buffer.from(base)).slice(0, 32)}.json`);
+  const state = existsSync(stateFile)
+    ? FeedStateSchema.parse(JSON.parse(readFileSync(stateFile, 'utf8')))
+    : { indexSequence: -1 };
+
+  const keyring = applyKeyList(
+    options.keyring,
+    await fetchKeyList(base, options.store, options.roots, now, limits),
+  );
+
+  const conditional: Record<string, string> = {};
+  if (state.etag) conditional['if-none-match'] = state.etag;
+  if (state.lastModified) conditional['if-modified-since'] = state.lastModified;
+  const indexResponse = await fetchBytes(new URL('latest.json', base).href, {
+    ...limits,
+    maxBytes: MAX_INDEX,
+    headers: conditional,
+  });
+  if (indexResponse.status === 304) return { outcomes: [], warnings, notModified: true };
+  if (indexResponse.status !== 200)
+    throw new UserError('FEED_INVALID', `${base}latest.json: HTTP ${indexResponse.status}`);
+  const sigResponse = await fetchBytes(new URL('latest.json.sig', base).href, { ...limits, maxBytes: 4096 });
+  if (sigResponse.status !== 200)
+    throw new UserError('FEED_INVALID', `${base}latest.json.sig: HTTP ${sigResponse.status}`);
+  const index = verifyIndex(indexResponse.body, sigResponse.body, keyring, base);
+  if (index.sequence < state.indexSequence) {
+    throw new UserError(
+      'PACK_ROLLBACK',
+      `${base}latest.json: index sequence ${index.sequence} is older than the ${state.indexSequence} already seen (replayed index refused)`,
+    );
+  }
+  if (new Date(index.expires) < now) {
+    if (!options.allowStale)
+      throw new UserError(
+        'PACK_EXPIRED',
+        `${base}latest.json expired on ${index.expires} (the feed may be frozen; --allow-stale to use it anyway)`,
+      );
+    warnings.push(`${base}latest.json expired on ${index.expires}; used because of --allow-stale`);
+  }
+
+  const outcomes: UpdateOutcome[] = [];
+  for (const entry of index.packs) {
+    const installed = options.store.currentSequence(entry.id);
+    if (installed !== undefined && entry.sequence <= installed) {
+      outcomes.push({
+        id: entry.id,
+        result: 'up-to-date',
+        sequence: installed,
+        message: `installed #${installed}, feed offers #${entry.sequence}`,
+      });
+      continue;
+    }
+    try {
+      const archive = await fetchBytes(new URL(entry.archive, base).href, {
+        ...limits,
+        maxBytes: Math.min(MAX_ARCHIVE, entry.size),
+      });
+      if (archive.status !== 200)
+        throw new UserError('FEED_INVALID', `${entry.archive}: HTTP ${archive.status}`);
+      if (archive.body.length !== entry.size || sha256(archive.body) !== entry.sha256) {
+        throw new UserError(
+          'PACK_TAMPERED',
+          `${entry.archive} does not match the size and SHA-256 the signed index gives`,
+        );
+      }
+      const files = new Map(
+        readArchive(archive.body, entry.archive, MAX_ARCHIVE * 4).map((e) => [e.path, e.bytes]),
+      );
+      const pack = await options.store.install(files, {
+        keyring,
+        allowStale: options.allowStale,
+        now,
+        source: entry.archive,
+      });
+      if (pack.manifest.id !== entry.id || pack.manifest.sequence !== entry.sequence) {
+        warnings.push(
+          `${entry.archive}: holds ${pack.manifest.id} #${pack.manifest.sequence}, the index said ${entry.id} #${entry.sequence}`,
+        );
+      }
+      outcomes.push({
+        id: entry.id,
+        result: 'installed',
+        sequence: pack.manifest.sequence,
+        message: `installed #${pack.manifest.sequence}${installed !== undefined ? ` (was #${installed})` : ''}`,
+      });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      outcomes.push({ id: entry.id, result: 'refused', sequence: entry.sequence, message: error.message });
+    }
+  }
+  mkdirSync(join(options.store.dir, '.feeds'), { recursive: true });
+  const etag = indexResponse.headers.etag;
+  const lastModified = indexResponse.headers['last-modified'];
+  writeFileSync(
+    stateFile,
+    JSON.stringify({
+      indexSequence: index.sequence,
+      ...(etag ? { etag } : {}),
+      ...(lastModified ? { lastModified } : {}),
+    }),
+  );
+  return { outcomes, warnings, notModified: false };
+}
+
+function verifyIndex(
+  bytes: Buffer,
+  signature: Buffer,
+  keyring: readonly TrustedKey[],
+  base: string,
+): FeedIndex {
+  let sig: z.infer<typeof SignatureFileSchema>;
+  try {
+    sig = SignatureFileSchema.parse(JSON.parse(signature.toString('utf8')));
+  } catch {
+    throw new UserError('PACK_SIGNATURE', `${base}latest.json.sig is malformed`);
+  }
+  const key = keyring.find((k) => k.keyId === sig.keyId);
+  if (!key)
+    throw new UserError(
+      'PACK_UNKNOWN_KEY',
+      `${base}latest.json is signed by unknown or revoked key ${sig.keyId.slice(0, 16)}…`,
+    );
+  if (!verifyBytes(bytes, sig.signature, key))
+    throw new UserError('PACK_SIGNATURE', `${base}latest.json does not match its signature`);
+  const parsed = FeedIndexSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  if (!parsed.success)
+    throw new UserError(
+      'FEED_INVALID',
+      `${base}latest.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+    );
+  return parsed.data;
+}
+
+/** The feed's key list when it has one that verifies and is not older than the stored one (which it replaces). */
+async function fetchKeyList(
+  base: string,
+  store: PackStore,
+  roots: readonly TrustedKey[],
+  now: Date,
+  limits: { timeoutMs: number; deadlineMs: number },
+): Promise<KeyList | undefined> {
+  const stored = storedKeyList(store, roots, now);
+  const list = await fetchBytes(new URL('keys.json', base).href, { ...limits, maxBytes: MAX_INDEX });
+  if (list.status === 404) return stored;
+  const sig = await fetchBytes(new URL('keys.json.sig', base).href, { ...limits, maxBytes: 4096 });
+  if (list.status !== 200 || sig.status !== 200)
+    throw new UserError('FEED_INVALID', `${base}keys.json: HTTP ${list.status}/${sig.status}`);
+  const fresh = verifyKeyList(list.body, sig.body, roots, now);
+  if (stored && fresh.version < stored.version) {
+    throw new UserError(
+      'PACK_ROLLBACK',
+      `${base}keys.json version ${fresh.version} is older than the stored ${stored.version} (rollback refused)`,
+    );
+  }
+  mkdirSync(store.dir, { recursive: true });
+  writeFileSync(join(store.dir, 'keys.json'), list.body);
+  writeFileSync(join(store.dir, 'keys.json.sig'), sig.body);
+  return fresh;
+}
+
+/** The key list kept in the store from an earlier update, if it still verifies. */
+export function storedKeyList(
+  store: PackStore,
+  roots: readonly TrustedKey[],
+  now = new Date(),
+): KeyList | undefined {
+  const path = join(store.dir, 'keys.json');
+  if (!existsSync(path) || !existsSync(`${path}.sig`)) return undefined;
+  try {
+    return verifyKeyList(readFileSync(path), readFileSync(`${path}.sig`), roots, now);
+  } catch {
+    rmSync(path, { force: true });
+    return undefined;
+  }
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
