@@ -262,12 +262,14 @@ export async function updateFromFeed(
   mkdirSync(join(options.store.dir, '.feeds'), { recursive: true });
   const etag = indexResponse.headers.etag;
   const lastModified = indexResponse.headers['last-modified'];
+  // Remember the index's validators only when everything in it was taken, so a refused pack is tried again.
+  const complete = outcomes.every((o) => o.result !== 'refused');
   writeFileSync(
     stateFile,
     JSON.stringify({
       indexSequence: index.sequence,
-      ...(etag ? { etag } : {}),
-      ...(lastModified ? { lastModified } : {}),
+      ...(complete && etag ? { etag } : {}),
+      ...(complete && lastModified ? { lastModified } : {}),
     }),
   );
   return { outcomes, warnings, notModified: false };

@@ -8,6 +8,7 @@ import { compileYara } from '../../matchers/yara-engine.js';
 import { readArchive } from '../../packs/archive.js';
 import { packArchive, publishFeed, storedKeyList, updateFromFeed } from '../../packs/feed.js';
 import { applyKeyList, KeyListSchema, ROOT_KEYS } from '../../packs/key-list.js';
+import { readKeyringFile } from '../../packs/keyring.js';
 import { generateSigningKey, loadPrivateKey, signBytes } from '../../packs/keys.js';
 import { BUNDLED_PACKS_DIR, loadIntel } from '../../packs/load-intel.js';
 import type { PackManifest } from '../../packs/manifest.js';
@@ -31,7 +32,9 @@ export const PACKS_HELP = `Usage: chainsweep packs <command> [options]
                                         check a pack source and write it signed to DIR
   publish DIR... --key FILE --out FEED --base-url URL [--name NAME] [--sequence N] [--expires-days N]
                                         write a static feed: archives, signed latest.json, feed.atom
-  update --feed URL... [--allow-stale]  install what the feeds offer that is newer, after checking it
+  update --feed URL... [--allow-stale] [--root-keyring FILE]
+                                        install what the feeds offer that is newer, after checking it
+                                        (--root-keyring pins your own root keys for your own key lists)
   import FILE [--allow-stale]           install a pack archive (air-gapped hosts)
   export ID|DIR --out FILE              write a pack as one archive file
   keys sign KEYS_JSON --root-key FILE   sign a key list (keys.json) with a root key
@@ -315,6 +318,7 @@ async function update(args: string[], io: CliIo): Promise<number> {
     feed: { type: 'string', multiple: true },
     'allow-stale': { type: 'boolean' },
     keyring: { type: 'string', multiple: true },
+    'root-keyring': { type: 'string', multiple: true },
     timeout: { type: 'string' },
   });
   const feeds = values.feed ?? (io.env.CHAINSWEEP_FEED ? io.env.CHAINSWEEP_FEED.split(/\s+/) : []);
@@ -328,7 +332,7 @@ async function update(args: string[], io: CliIo): Promise<number> {
       const result = await updateFromFeed(feed, {
         store,
         keyring,
-        roots: ROOT_KEYS,
+        roots: [...ROOT_KEYS, ...(await rootsFrom(values['root-keyring'], io))],
         allowStale: Boolean(values['allow-stale']),
         ...(values.timeout ? { timeoutMs: parseInteger('--timeout', values.timeout, 1, 3600) * 1000 } : {}),
       });
@@ -418,4 +422,11 @@ async function signKeyList(args: string[], io: CliIo): Promise<number> {
   await writeFile(`${path}.sig`, `${JSON.stringify({ keyId, signature: signBytes(bytes, privateKey) })}\n`);
   io.stdout.write(`signed key list version ${parsed.data.version} with root ${keyId.slice(0, 16)}…\n`);
   return 0;
+}
+
+/** Extra root keys from `--root-keyring` files (an organisation's own root for its own key lists). */
+async function rootsFrom(files: string[] | undefined, io: CliIo) {
+  const roots = [];
+  for (const file of files ?? []) roots.push(...(await readKeyringFile(resolve(io.cwd, file))));
+  return roots;
 }
