@@ -2,8 +2,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { errorMessage, UserError } from '../core/errors.js';
+import type { Indicator } from '../core/indicator.js';
 import { countIntel, type IntelSet, type PackedIndicator, type YaraSource } from './intel.js';
 import { iocListKindFromName, parseIocList } from './ioc-list.js';
+import { IndicatorFileSchema } from './pack-content.js';
 
 /** The pack id given to the user's own IOC lists and rules: local, unsigned. */
 export const LOCAL_PACK_ID = 'local';
@@ -20,7 +22,9 @@ export async function loadLocalIntel(
 
   for (const file of iocFiles) {
     const text = await readInput(file, 'IOC list');
-    const parsed = parseIocList(text, file, iocListKindFromName(basename(file)));
+    const parsed = text.trimStart().startsWith('{')
+      ? parseIndicatorsJson(text, file)
+      : parseIocList(text, file, iocListKindFromName(basename(file)));
     diagnostics.push(...parsed.diagnostics);
     for (const indicator of parsed.indicators) indicators.push({ ...indicator, packId: LOCAL_PACK_ID });
     files.push(resolve(file));
@@ -94,4 +98,26 @@ function describeFsError(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return errorMessage(error);
+}
+
+/** An `indicators.json` in chainsweep's own format (what `packs convert` writes), taken as a local list. */
+function parseIndicatorsJson(
+  text: string,
+  file: string,
+): { indicators: Indicator[]; diagnostics: Diagnostic[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { indicators: [], diagnostics: [{ level: 'error', file, message: errorMessage(error) }] };
+  }
+  const parsed = IndicatorFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      indicators: [],
+      diagnostics: [{ level: 'error', file, message: `${issue?.path.join('.')}: ${issue?.message}` }],
+    };
+  }
+  return { indicators: parsed.data.indicators, diagnostics: [] };
 }

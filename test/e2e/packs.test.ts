@@ -112,3 +112,84 @@ describe('chainsweep packs (end to end)', () => {
     expect(strict.stderr.trim()).toBe('chainsweep: pack old: expired on 2024-01-31T00:00:00.000Z');
   });
 });
+
+describe('chainsweep packs convert (end to end)', () => {
+  it('turns a STIX bundle into a signed pack, reports rejects, and the pack scans', async () => {
+    const dir = tempTree({
+      'bundle.json': JSON.stringify({
+        type: 'bundle',
+        id: 'bundle--x',
+        objects: [
+          {
+            type: 'indicator',
+            id: 'indicator--1',
+            name: 'Dropper name',
+            pattern_type: 'stix',
+            pattern: "[file:name = 'dropper.exe']",
+          },
+          {
+            type: 'indicator',
+            id: 'indicator--2',
+            name: 'Mutex',
+            pattern_type: 'stix',
+            pattern: "[mutex:name = 'Global\\\\x']",
+          },
+        ],
+      }),
+      'target/dropper.exe': 'MZ',
+    });
+    await runCli(['packs', 'keygen', '--out', join(dir, 'k')]);
+    const converted = await runCli([
+      'packs',
+      'convert',
+      join(dir, 'bundle.json'),
+      '--from',
+      'stix',
+      '--id',
+      'vendor-stix',
+      '--title',
+      'Vendor STIX',
+      '--out',
+      join(dir, 'pack'),
+      '--key',
+      join(dir, 'k.key'),
+    ]);
+    expect(converted.code).toBe(0);
+    expect(converted.stdout).toMatch(/read 1 filename; rejected 1/);
+    expect(converted.stderr).toMatch(/rejected indicator--2: unsupported object path mutex:name/);
+    const scan = await runCli([
+      'scan',
+      join(dir, 'target'),
+      '--no-bundled',
+      '--pack',
+      join(dir, 'pack'),
+      '--keyring',
+      join(dir, 'k.keyring.json'),
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(scan.stdout).findings.map((f: { title: string }) => f.title)).toEqual(['Dropper name']);
+    // Unsigned output is usable as a local IOC list.
+    await runCli([
+      'packs',
+      'convert',
+      join(dir, 'bundle.json'),
+      '--from',
+      'stix',
+      '--id',
+      'vendor-stix',
+      '--out',
+      join(dir, 'unsigned'),
+    ]);
+    const local = await runCli([
+      'scan',
+      join(dir, 'target'),
+      '--no-bundled',
+      '--ioc',
+      join(dir, 'unsigned/indicators.json'),
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(local.stdout).findings.map((f: { packId: string }) => f.packId)).toEqual(['local']);
+  });
+});

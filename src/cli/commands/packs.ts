@@ -19,6 +19,7 @@ import { verifyPack } from '../../packs/verify-pack.js';
 import { parseCommandArgs, parseInteger } from '../args.js';
 import { type CliIo, logLine } from '../io.js';
 import { defaultStore, keyringFrom } from '../keyring-option.js';
+import { convert } from './convert.js';
 
 export const PACKS_HELP = `Usage: chainsweep packs <command> [options]
 
@@ -38,6 +39,10 @@ export const PACKS_HELP = `Usage: chainsweep packs <command> [options]
   import FILE [--allow-stale]           install a pack archive (air-gapped hosts)
   export ID|DIR --out FILE              write a pack as one archive file
   keys sign KEYS_JSON --root-key FILE   sign a key list (keys.json) with a root key
+  convert INPUT --from stix|misp|misp-feed|loki|csv|yara --id ID --title TITLE --out DIR [--key FILE] [--map F=COL]
+                                        turn other intel into a pack (signed with --key); lists every rejected entry
+  convert PACK --to stix|misp|loki|domains|rpz|csv --out PATH
+                                        write a pack for other tools (STIX 2.1, MISP event, Loki lists, DNS RPZ)
 
 Installed packs live in $CHAINSWEEP_HOME/packs (default: the system or user state folder).
 `;
@@ -66,6 +71,8 @@ export async function runPacks(args: string[], io: CliIo): Promise<number> {
       return exportArchive(rest, io);
     case 'keys':
       return signKeyList(rest, io);
+    case 'convert':
+      return convert(rest, io);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { HASH_LENGTHS, type Indicator } from '../../core/indicator.js';
+import { SEVERITIES, type Severity } from '../../core/severity.js';
+import { parseNetworkValue } from '../network-value.js';
+import { emptyImport, type ImportResult, indicatorId } from './import-result.js';
+
+interface MispAttribute {
+  type?: string;
+  value?: string;
+  comment?: string;
+  to_ids?: boolean;
+  Tag?: { name?: string }[];
+}
+
+const SIMPLE: Record<string, Indicator['kind']> = {
+  md5: 'md5',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  filename: 'filename',
+  domain: 'domain',
+  hostname: 'domain',
+  url: 'url',
+  link: 'url',
+  'ip-dst': 'ip',
+  'ip-src': 'ip',
+};
+
+/** Reads a MISP event (`{"Event": ...}`), its attributes and its objects' attributes. */
+export function importMispEvent(
+  json: unknown,
+  prefix: string,
+  result: ImportResult = emptyImport(),
+): ImportResult {
+  const event = (json as { Event?: Record<string, unknown> })?.Event;
+  if (!event || typeof event !== 'object') {
+    result.rejected.push({ where: 'event', reason: 'not a MISP event (no "Event" object)' });
+    return result;
+  }
+  const info = typeof event.info === 'string' ? event.info : 'MISP event';
+  const severity = severityFromThreatLevel(event.threat_level_id);
+  const attributes: MispAttribute[] = [
+    ...((event.Attribute as MispAttribute[] | undefined) ?? []),
+    ...((event.Object as { Attribute?: MispAttribute[] }[] | undefined) ?? []).flatMap(
+      (o) => o.Attribute ?? [],
+    ),
+  ];
+  for (const attribute of attributes) {
+    const type = attribute.type ?? '';
+    const value = (attribute.value ?? '').trim();
+    const where = `${info}: ${type} ${JSON.stringify(value.slice(0, 80))}`;
+    const title = attribute.comment?.trim() || info;
+    const tagged = attribute.Tag?.map((t) => /^chainsweep:severity="?(\w+)"?$/.exec(t.name ?? '')?.[1]).find(
+      (s): s is Severity => SEVERITIES.includes(s as Severity),
+    );
+    const add = (kind: Indicator['kind'], raw: string) => {
+      const normalised = normalise(kind, raw);
+      if (!normalised) {
+        result.rejected.push({ where, reason: `${kind} value is not valid` });
+        return;
+      }
+      const regex = kind === 'filename' && attribute.Tag?.some((t) => t.name === 'chainsweep:syntax="regex"');
+      result.indicators.push({
+        id: indicatorId(prefix, kind, normalised),
+        kind,
+        value: normalised,
+        title,
+        severity: tagged ?? severity,
+        confidence: 'medium',
+        references: [],
+        ...(regex ? { syntax: 'regex' as const } : {}),
+      });
+    };
+    if (SIMPLE[type]) add(SIMPLE[type] as Indicator['kind'], value);
+    else if (/^filename\|(md5|sha1|sha256)$/.test(type)) {
+      const [name = '', hash = ''] = value.split('|');
+      add('filename', name);
+      add(type.split('|')[1] as Indicator['kind'], hash);
+    } else if (type === 'ip-dst|port' || type === 'ip-src|port') add('ip', value.split('|')[0] ?? '');
+    else if (type === 'domain|ip') {
+      const [domain = '', ip = ''] = value.split('|');
+      add('domain', domain);
+      add('ip', ip);
+    } else if (type === 'yara')
+      result.rules.set(`${(attribute.comment || 'misp-rule').replace(/[^A-Za-z0-9._-]+/g, '_')}.yar`, value);
+    else result.rejected.push({ where, reason: `unsupported MISP attribute type ${JSON.stringify(type)}` });
+  }
+  return result;
+}
+
+/** Reads a MISP feed folder: manifest.json lists the events, each in `<uuid>.json`. */
+export function importMispFeed(
+  files: { manifest: unknown; event: (uuid: string) => unknown | undefined },
+  prefix: string,
+): ImportResult {
+  const result = emptyImport();
+  const manifest = files.manifest as Record<string, unknown> | undefined;
+  if (!manifest || typeof manifest !== 'object') {
+    result.rejected.push({ where: 'manifest.json', reason: 'not a MISP feed manifest' });
+    return result;
+  }
+  for (const uuid of Object.keys(manifest)) {
+    const event = files.event(uuid);
+    if (event === undefined)
+      result.rejected.push({
+        where: `${uuid}.json`,
+        reason: 'listed in manifest.json but missing or unreadable',
+      });
+    else importMispEvent(event, prefix, result);
+  }
+  return result;
+}
+
+const MISP_TYPE: Record<string, string> = {
+  md5: 'md5',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  filename: 'filename',
+  domain: 'domain',
+  url: 'url',
+};
+
+/** One MISP event holding the pack's indicators as attributes (severity as a tag, title as the comment). */
+export function exportMispEvent(
+  pack: { id: string; title: string; indicators: readonly Indicator[]; rules: ReadonlyMap<string, string> },
+  now = new Date(),
+): object {
+  const attribute = (
+    type: string,
+    value: string,
+    comment: string,
+    category: string,
+    tags: string[] = [],
+  ) => ({
+    uuid: randomUUID(),
+    type,
+    category,
+    value,
+    comment,
+    to_ids: true,
+    ...(tags.length ? { Tag: tags.map((name) => ({ name })) } : {}),
+  });
+  const attributes = pack.indicators.flatMap((i) => {
+    const type = i.kind === 'ip' ? 'ip-dst' : MISP_TYPE[i.kind];
+    if (!type) return [];
+    const category =
+      i.kind === 'domain' || i.kind === 'url' || i.kind === 'ip' ? 'Network activity' : 'Payload delivery';
+    const tags = [
+      `chainsweep:severity="${i.severity}"`,
+      ...(i.syntax === 'regex' ? ['chainsweep:syntax="regex"'] : []),
+    ];
+    return [attribute(type, i.value, i.title, category, tags)];
+  });
+  for (const [name, text] of pack.rules)
+    attributes.push(attribute('yara', text, name.replace(/\.yara?$/, ''), 'Artifacts dropped'));
+  return {
+    Event: {
+      uuid: randomUUID(),
+      info: pack.title,
+      date: now.toISOString().slice(0, 10),
+      threat_level_id: '1',
+      analysis: '2',
+      distribution: '0',
+      published: false,
+      Tag: [{ name: `chainsweep:pack="${pack.id}"` }],
+      Attribute: attributes,
+    },
+  };
+}
+
+function normalise(kind: Indicator['kind'], value: string): string | undefined {
+  if (kind === 'sha256' || kind === 'sha1' || kind === 'md5') {
+    const v = value.toLowerCase();
+    return /^[0-9a-f]+$/.test(v) && v.length === HASH_LENGTHS[kind] ? v : undefined;
+  }
+  if (kind === 'filename') return value || undefined;
+  const parsed = parseNetworkValue(value);
+  return parsed?.kind === kind ? parsed.value : undefined;
+}
+
+function severityFromThreatLevel(level: unknown): Severity {
+  return (
+    ({ '1': 'high', '2': 'medium', '3': 'low', '4': 'medium' } as Record<string, Severity>)[String(level)] ??
+    'medium'
+  );
+}

@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import { HASH_LENGTHS, type Indicator } from '../../core/indicator.js';
+import type { Severity } from '../../core/severity.js';
+import { parseNetworkValue } from '../network-value.js';
+import { emptyImport, type ImportResult, indicatorId } from './import-result.js';
+
+/** STIX comparison paths we map, and the indicator kind each becomes. */
+const PATHS: Record<string, Indicator['kind']> = {
+  "file:hashes.'SHA-256'": 'sha256',
+  'file:hashes.sha256': 'sha256',
+  "file:hashes.'SHA-1'": 'sha1',
+  'file:hashes.sha1': 'sha1',
+  "file:hashes.'MD5'": 'md5',
+  'file:hashes.md5': 'md5',
+  'file:name': 'filename',
+  'domain-name:value': 'domain',
+  'url:value': 'url',
+  'ipv4-addr:value': 'ip',
+  'ipv6-addr:value': 'ip',
+};
+
+/**
+ * Reads the indicators of a STIX 2.1 bundle: patterns made of `=` comparisons of file hashes, file names, domains,
+ * URLs and IPv4/IPv6 addresses joined by OR (inside one bracket or across brackets) become indicators; YARA
+ * patterns become rule files; any other pattern is reported as unsupported, never dropped silently.
+ */
+export function importStix(json: unknown, prefix: string): ImportResult {
+  const result = emptyImport();
+  const objects = (json as { type?: string; objects?: unknown[] })?.objects;
+  if ((json as { type?: string })?.type !== 'bundle' || !Array.isArray(objects)) {
+    result.rejected.push({ where: 'bundle', reason: 'not a STIX 2.1 bundle (type "bundle" with objects)' });
+    return result;
+  }
+  for (const object of objects as Record<string, unknown>[]) {
+    if (object.type !== 'indicator') continue;
+    const where = String(object.id ?? object.name ?? 'indicator');
+    const pattern = typeof object.pattern === 'string' ? object.pattern : '';
+    const title =
+      typeof object.name === 'string'
+        ? object.name
+        : typeof object.description === 'string'
+          ? object.description
+          : where;
+    const severity = severityOf(object);
+    const references = externalUrls(object);
+    if (object.pattern_type === 'yara') {
+      result.rules.set(`${where.replace(/[^A-Za-z0-9._-]+/g, '_')}.yar`, pattern);
+      continue;
+    }
+    if (object.pattern_type !== undefined && object.pattern_type !== 'stix') {
+      result.rejected.push({
+        where,
+        reason: `unsupported pattern_type ${JSON.stringify(object.pattern_type)}`,
+      });
+      continue;
+    }
+    const exact = exactIndicator(object, prefix, title, severity, references);
+    if (exact) {
+      result.indicators.push(exact);
+      continue;
+    }
+    const comparisons = parsePattern(pattern);
+    if (!comparisons) {
+      result.rejected.push({
+        where,
+        reason: `unsupported pattern ${JSON.stringify(pattern.slice(0, 120))} (only = comparisons joined by OR are read)`,
+      });
+      continue;
+    }
+    for (const { path, value } of comparisons) {
+      const kind = PATHS[path];
+      if (!kind) {
+        result.rejected.push({ where, reason: `unsupported object path ${path}` });
+        continue;
+      }
+      const normalised = normalise(kind, value);
+      if (!normalised) {
+        result.rejected.push({ where, reason: `${kind} value ${JSON.stringify(value)} is not valid` });
+        continue;
+      }
+      result.indicators.push({
+        id: indicatorId(prefix, kind, normalised),
+        kind,
+        value: normalised,
+        title,
+        severity,
+        confidence: confidenceOf(object),
+        references,
+      });
+    }
+  }
+  return result;
+}
+
+/** chainsweep's own exports carry the exact indicator (globs, regexes) beside the portable pattern. */
+function exactIndicator(
+  object: Record<string, unknown>,
+  prefix: string,
+  title: string,
+  severity: Severity,
+  references: string[],
+): Indicator | undefined {
+  const kind = object.x_chainsweep_kind;
+  const value = object.x_chainsweep_value;
+  if (
+    typeof kind !== 'string' ||
+    typeof value !== 'string' ||
+    !['sha256', 'sha1', 'md5', 'filename', 'domain', 'url', 'ip'].includes(kind)
+  )
+    return undefined;
+  const syntax = object.x_chainsweep_syntax === 'regex' ? ({ syntax: 'regex' } as const) : {};
+  return {
+    id:
+      typeof object.x_chainsweep_id === 'string' ? object.x_chainsweep_id : indicatorId(prefix, kind, value),
+    kind: kind as Indicator['kind'],
+    value,
+    title,
+    severity,
+    confidence: confidenceOf(object),
+    references,
+    ...syntax,
+  };
+}
+
+/** `[a:b = 'x' OR c:d = 'y'] OR [e:f = 'z']` -> comparisons; undefined when anything else appears. */
+export function parsePattern(pattern: string): { path: string; value: string }[] | undefined {
+  const out: { path: string; value: string }[] = [];
+  let rest = pattern.trim();
+  const comparison =
+    /^\[?\s*([a-z0-9-]+:[A-Za-z0-9_.'-]+(?:\.'[^']+')?)\s*=\s*'((?:[^'\\]|\\.)*)'\s*(\]?)\s*/;
+  for (;;) {
+    const m = comparison.exec(rest);
+    if (!m) return undefined;
+    out.push({ path: m[1] as string, value: (m[2] as string).replace(/\\(.)/g, '$1') });
+    rest = rest.slice(m[0].length);
+    if (rest === '') return out;
+    const or = /^OR\s+/.exec(rest);
+    if (!or) return undefined;
+    rest = rest.slice(or[0].length);
+  }
+}
+
+function normalise(kind: Indicator['kind'], value: string): string | undefined {
+  if (kind === 'sha256' || kind === 'sha1' || kind === 'md5') {
+    const v = value.toLowerCase();
+    return /^[0-9a-f]+$/.test(v) && v.length === HASH_LENGTHS[kind] ? v : undefined;
+  }
+  if (kind === 'filename') return value || undefined;
+  const parsed = parseNetworkValue(value);
+  return parsed && (parsed.kind === kind || (kind === 'domain' && parsed.kind === 'domain'))
+    ? parsed.value
+    : undefined;
+}
+
+function severityOf(object: Record<string, unknown>): Severity {
+  const custom = object.x_chainsweep_severity;
+  if (
+    custom === 'critical' ||
+    custom === 'high' ||
+    custom === 'medium' ||
+    custom === 'low' ||
+    custom === 'info'
+  )
+    return custom;
+  return 'high';
+}
+
+function confidenceOf(object: Record<string, unknown>): Indicator['confidence'] {
+  const c = Number(object.confidence);
+  if (!Number.isFinite(c)) return 'medium';
+  return c >= 70 ? 'high' : c >= 30 ? 'medium' : 'low';
+}
+
+function externalUrls(object: Record<string, unknown>): string[] {
+  const refs = object.external_references;
+  return Array.isArray(refs)
+    ? refs.flatMap((r) =>
+        typeof (r as { url?: unknown }).url === 'string' ? [(r as { url: string }).url] : [],
+      )
+    : [];
+}
+
+const STIX_PATH: Record<string, string> = {
+  sha256: "file:hashes.'SHA-256'",
+  sha1: "file:hashes.'SHA-1'",
+  md5: 'file:hashes.MD5',
+  filename: 'file:name',
+  domain: 'domain-name:value',
+  url: 'url:value',
+};
+
+/** A STIX 2.1 bundle with one indicator per indicator (and per YARA rule file), keeping title, severity, sources. */
+export function exportStix(
+  pack: { id: string; title: string; indicators: readonly Indicator[]; rules: ReadonlyMap<string, string> },
+  now = new Date(),
+): object {
+  const created = now.toISOString();
+  const identity = {
+    type: 'identity',
+    spec_version: '2.1',
+    id: `identity--${randomUUID()}`,
+    created,
+    modified: created,
+    name: `chainsweep pack ${pack.id}`,
+    identity_class: 'system',
+  };
+  const confidence = { high: 85, medium: 50, low: 15 } as const;
+  const indicators = pack.indicators.flatMap((i) => {
+    const path =
+      i.kind === 'ip' ? (i.value.includes(':') ? 'ipv6-addr:value' : 'ipv4-addr:value') : STIX_PATH[i.kind];
+    if (!path) return [];
+    const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    // File-name globs and regexes travel as a portable pattern on the base name, plus the exact indicator.
+    const pattern =
+      i.kind === 'filename' && i.syntax === 'regex'
+        ? `[file:name MATCHES ${quote(i.value)}]`
+        : i.kind === 'filename'
+          ? `[file:name = ${quote(i.value.slice(i.value.lastIndexOf('/') + 1))}]`
+          : `[${path} = ${quote(i.value)}]`;
+    return [
+      {
+        type: 'indicator',
+        spec_version: '2.1',
+        id: `indicator--${randomUUID()}`,
+        created,
+        modified: created,
+        created_by_ref: identity.id,
+        name: i.title,
+        pattern,
+        pattern_type: 'stix',
+        valid_from: created,
+        indicator_types: ['malicious-activity'],
+        confidence: confidence[i.confidence],
+        x_chainsweep_severity: i.severity,
+        x_chainsweep_id: i.id,
+        x_chainsweep_kind: i.kind,
+        x_chainsweep_value: i.value,
+        ...(i.syntax === 'regex' ? { x_chainsweep_syntax: 'regex' } : {}),
+        ...(i.references.length
+          ? { external_references: i.references.map((url) => ({ source_name: 'reference', url })) }
+          : {}),
+      },
+    ];
+  });
+  const rules = [...pack.rules].map(([name, text]) => ({
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--${randomUUID()}`,
+    created,
+    modified: created,
+    created_by_ref: identity.id,
+    name,
+    pattern: text,
+    pattern_type: 'yara',
+    valid_from: created,
+  }));
+  return { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [identity, ...indicators, ...rules] };
+}
