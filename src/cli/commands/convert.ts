@@ -19,8 +19,8 @@ import { readPackContent } from '../../packs/pack-content.js';
 import { signPack } from '../../packs/sign-pack.js';
 import { verifyPack } from '../../packs/verify-pack.js';
 import { parseChoice, parseCommandArgs } from '../args.js';
+import { defaultStore, keyringFrom } from '../intel-options.js';
 import { type CliIo, logLine } from '../io.js';
-import { defaultStore, keyringFrom } from '../keyring-option.js';
 
 const FROM = ['stix', 'misp', 'misp-feed', 'loki', 'csv', 'yara'] as const;
 const TO = ['stix', 'misp', 'loki', 'domains', 'rpz', 'csv'] as const;

@@ -1,15 +1,13 @@
 import { resolve } from 'node:path';
-import { formatDiagnostic } from '../../core/diagnostic.js';
 import { UserError } from '../../core/errors.js';
 import type { Report } from '../../core/report.js';
 import { hunt } from '../../hunt/hunt.js';
 import { LOG_FORMATS } from '../../hunt/log-formats.js';
-import { loadIntel } from '../../packs/load-intel.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { findingLine, summaryLine } from '../../report/ndjson.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseSeverity } from '../args.js';
-import { type CliIo, logLine } from '../io.js';
-import { defaultStore, keyringFrom } from '../keyring-option.js';
+import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
+import type { CliIo } from '../io.js';
 import { writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -28,14 +26,12 @@ seen, last seen, hits and indicators.
 `;
 
 const OPTIONS = {
+  ...PACK_OPTIONS,
   'log-format': { type: 'string' },
   field: { type: 'string', multiple: true },
   since: { type: 'string' },
   until: { type: 'string' },
   ioc: { type: 'string', multiple: true },
-  pack: { type: 'string', multiple: true },
-  'no-bundled': { type: 'boolean' },
-  keyring: { type: 'string', multiple: true },
   threads: { type: 'string' },
   format: { type: 'string' },
   output: { type: 'string' },
@@ -56,16 +52,7 @@ export async function runHunt(args: string[], io: CliIo): Promise<number> {
     ? parseChoice('--log-format', values['log-format'], LOG_FORMATS)
     : undefined;
   const at = (p: string) => (p === '-' ? p : resolve(io.cwd, p));
-  const { intel, diagnostics } = await loadIntel({
-    store: defaultStore(),
-    keyring: await keyringFrom(values.keyring?.map(at)),
-    bundled: !values['no-bundled'],
-    packDirs: (values.pack ?? []).map(at),
-    iocFiles: (values.ioc ?? []).map(at),
-    yaraPaths: [],
-    requireFresh: false,
-  });
-  for (const d of diagnostics) logLine(io, formatDiagnostic(d));
+  const { intel } = await loadIntelFor(values, io, { ioc: values.ioc });
   const report = await hunt({
     paths: positionals.map(at),
     intel,

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { arch, homedir, hostname, platform, release } from 'node:os';
 import { parse, resolve } from 'node:path';
-import { formatDiagnostic } from '../../core/diagnostic.js';
 import { UserError } from '../../core/errors.js';
 import { type Report, ReportSchema } from '../../core/report.js';
-import { loadIntel } from '../../packs/load-intel.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { renderText } from '../../report/text.js';
 import { takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs, parseSeverity } from '../args.js';
-import { type CliIo, logLine, useColor } from '../io.js';
-import { defaultStore, keyringFrom } from '../keyring-option.js';
+import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
+import { type CliIo, useColor } from '../io.js';
 import { writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -26,11 +24,8 @@ databases) and gives each one a pack knows a verdict: affected, fixed, not-affec
 `;
 
 const OPTIONS = {
+  ...PACK_OPTIONS,
   root: { type: 'string' },
-  pack: { type: 'string', multiple: true },
-  'no-bundled': { type: 'boolean' },
-  keyring: { type: 'string', multiple: true },
-  'require-fresh': { type: 'boolean' },
   all: { type: 'boolean' },
   format: { type: 'string' },
   output: { type: 'string' },
@@ -50,16 +45,7 @@ export async function runInventory(args: string[], io: CliIo): Promise<number> {
   const format = parseChoice('--format', values.format ?? 'text', ['text', 'json'] as const);
   const failOn = parseSeverity('--fail-on', values['fail-on'] ?? 'low');
   const at = (p: string) => resolve(io.cwd, p);
-  const { intel, diagnostics } = await loadIntel({
-    store: defaultStore(),
-    keyring: await keyringFrom(values.keyring?.map(at)),
-    bundled: !values['no-bundled'],
-    packDirs: (values.pack ?? []).map(at),
-    iocFiles: [],
-    yaraPaths: [],
-    requireFresh: Boolean(values['require-fresh']),
-  });
-  for (const d of diagnostics) logLine(io, formatDiagnostic(d));
+  const { intel } = await loadIntelFor(values, io);
 
   const startedAt = new Date();
   const imageRoot = values.root ? at(values.root) : undefined;

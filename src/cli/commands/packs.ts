@@ -17,8 +17,8 @@ import { readPackContent } from '../../packs/pack-content.js';
 import { signPack } from '../../packs/sign-pack.js';
 import { verifyPack } from '../../packs/verify-pack.js';
 import { parseCommandArgs, parseInteger } from '../args.js';
+import { defaultStore, keyringFrom } from '../intel-options.js';
 import { type CliIo, logLine } from '../io.js';
-import { defaultStore, keyringFrom } from '../keyring-option.js';
 import { convert } from './convert.js';
 
 export const PACKS_HELP = `Usage: chainsweep packs <command> [options]

@@ -1,14 +1,12 @@
 import { homedir } from 'node:os';
 import { parse, resolve } from 'node:path';
-import { formatDiagnostic } from '../../core/diagnostic.js';
 import { UserError } from '../../core/errors.js';
-import { loadIntel } from '../../packs/load-intel.js';
 import { type PlanItem, planRemediation } from '../../remediate/plan.js';
 import { defaultQuarantineDir, QuarantineStore } from '../../remediate/quarantine.js';
 import { takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs } from '../args.js';
-import { type CliIo, logLine } from '../io.js';
-import { defaultStore, keyringFrom } from '../keyring-option.js';
+import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
+import type { CliIo } from '../io.js';
 import { writeOutput } from '../output.js';
 
 export const REMEDIATE_HELP = `Usage: chainsweep remediate [--plan | --apply] [options]
@@ -27,13 +25,11 @@ commands, registry keys and package upgrades are listed to run. --apply moves th
 `;
 
 const OPTIONS = {
+  ...PACK_OPTIONS,
   plan: { type: 'boolean' },
   apply: { type: 'boolean' },
   root: { type: 'string' },
   quarantine: { type: 'string' },
-  pack: { type: 'string', multiple: true },
-  'no-bundled': { type: 'boolean' },
-  keyring: { type: 'string', multiple: true },
   format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -51,16 +47,7 @@ export async function runRemediate(args: string[], io: CliIo): Promise<number> {
     throw new UserError('USAGE', 'remediate: choose --plan or --apply, not both');
   const format = parseChoice('--format', values.format ?? 'text', ['text', 'json'] as const);
   const at = (p: string) => resolve(io.cwd, p);
-  const { intel, diagnostics } = await loadIntel({
-    store: defaultStore(),
-    keyring: await keyringFrom(values.keyring?.map(at)),
-    bundled: !values['no-bundled'],
-    packDirs: (values.pack ?? []).map(at),
-    iocFiles: [],
-    yaraPaths: [],
-    requireFresh: false,
-  });
-  for (const d of diagnostics) logLine(io, formatDiagnostic(d));
+  const { intel } = await loadIntelFor(values, io);
   const imageRoot = values.root ? at(values.root) : undefined;
   const root = imageRoot ?? parse(homedir()).root;
   const inventory = await takeInventory(root, imageRoot === undefined, intel.apps);

@@ -1,17 +1,16 @@
 import { resolve } from 'node:path';
-import { formatDiagnostic } from '../../core/diagnostic.js';
 import { UserError } from '../../core/errors.js';
 import type { Finding } from '../../core/finding.js';
 import { ReportSchema } from '../../core/report.js';
 import { nativeEngineAvailable } from '../../matchers/yara-native.js';
-import { BUNDLED_PACKS_DIR, loadIntel } from '../../packs/load-intel.js';
+import { BUNDLED_PACKS_DIR } from '../../packs/load-intel.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { findingLine, summaryLine } from '../../report/ndjson.js';
 import { formatBytes, renderText } from '../../report/text.js';
 import { type ScanProgress, scan } from '../../scan/scan.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseSeverity, parseSize } from '../args.js';
-import { type CliIo, logLine, useColor } from '../io.js';
-import { defaultStore, keyringFrom } from '../keyring-option.js';
+import { loadIntelFor, PACK_OPTIONS, printDiagnostics } from '../intel-options.js';
+import { type CliIo, useColor } from '../io.js';
 import { writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -48,12 +47,9 @@ Exit codes: 0 clean and complete, 1 findings, 2 bad usage or pack problem, 3 no 
 `;
 
 const OPTIONS = {
+  ...PACK_OPTIONS,
   ioc: { type: 'string', multiple: true },
   yara: { type: 'string', multiple: true },
-  pack: { type: 'string', multiple: true },
-  'no-bundled': { type: 'boolean' },
-  keyring: { type: 'string', multiple: true },
-  'require-fresh': { type: 'boolean' },
   strict: { type: 'boolean' },
   root: { type: 'string' },
   exclude: { type: 'string', multiple: true },
@@ -94,16 +90,7 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
   }
   const at = (p: string) => resolve(io.cwd, p);
 
-  const { intel, diagnostics } = await loadIntel({
-    store: defaultStore(),
-    keyring: await keyringFrom(values.keyring?.map(at)),
-    bundled: !values['no-bundled'],
-    packDirs: (values.pack ?? []).map(at),
-    iocFiles: (values.ioc ?? []).map(at),
-    yaraPaths: (values.yara ?? []).map(at),
-    requireFresh: Boolean(values['require-fresh']),
-  });
-  printDiagnostics(io, diagnostics);
+  const { intel, diagnostics } = await loadIntelFor(values, io, { ioc: values.ioc, yara: values.yara });
 
   const streamNdjson = format === 'ndjson' && !values.output;
   const ndjsonLines: string[] = [];
@@ -151,13 +138,6 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
       renderText(report, { color: !values.output && useColor(io, io.stdout) }),
     );
   return exitCodeFor(report, failOn);
-}
-
-function printDiagnostics(io: CliIo, diagnostics: readonly Parameters<typeof formatDiagnostic>[0][]): void {
-  const shown = diagnostics.slice(0, 50);
-  for (const d of shown) logLine(io, formatDiagnostic(d));
-  if (diagnostics.length > shown.length)
-    logLine(io, `... and ${diagnostics.length - shown.length} more problems in the inputs`);
 }
 
 function progressPrinter(io: CliIo): { update: (p: ScanProgress) => void; clear: () => void } {

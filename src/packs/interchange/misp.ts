@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { HASH_LENGTHS, type Indicator } from '../../core/indicator.js';
+import type { Indicator } from '../../core/indicator.js';
 import { SEVERITIES, type Severity } from '../../core/severity.js';
-import { parseNetworkValue } from '../network-value.js';
-import { emptyImport, type ImportResult, indicatorId } from './import-result.js';
+import { emptyImport, type ImportResult, indicatorId, normaliseValue } from './import-result.js';
 
 interface MispAttribute {
   type?: string;
@@ -53,7 +52,7 @@ export function importMispEvent(
       (s): s is Severity => SEVERITIES.includes(s as Severity),
     );
     const add = (kind: Indicator['kind'], raw: string) => {
-      const normalised = normalise(kind, raw);
+      const normalised = normaliseValue(kind, raw);
       if (!normalised) {
         result.rejected.push({ where, reason: `${kind} value is not valid` });
         return;
@@ -165,16 +164,6 @@ export function exportMispEvent(
       Attribute: attributes,
     },
   };
-}
-
-function normalise(kind: Indicator['kind'], value: string): string | undefined {
-  if (kind === 'sha256' || kind === 'sha1' || kind === 'md5') {
-    const v = value.toLowerCase();
-    return /^[0-9a-f]+$/.test(v) && v.length === HASH_LENGTHS[kind] ? v : undefined;
-  }
-  if (kind === 'filename') return value || undefined;
-  const parsed = parseNetworkValue(value);
-  return parsed?.kind === kind ? parsed.value : undefined;
 }
 
 function severityFromThreatLevel(level: unknown): Severity {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { HASH_LENGTHS, type Indicator } from '../../core/indicator.js';
+import type { Indicator } from '../../core/indicator.js';
 import type { Severity } from '../../core/severity.js';
-import { parseNetworkValue } from '../network-value.js';
-import { emptyImport, type ImportResult, indicatorId } from './import-result.js';
+import { emptyImport, type ImportResult, indicatorId, normaliseValue } from './import-result.js';
 
 /** STIX comparison paths we map, and the indicator kind each becomes. */
 const PATHS: Record<string, Indicator['kind']> = {
@@ -73,7 +72,7 @@ export function importStix(json: unknown, prefix: string): ImportResult {
         result.rejected.push({ where, reason: `unsupported object path ${path}` });
         continue;
       }
-      const normalised = normalise(kind, value);
+      const normalised = normaliseValue(kind, value);
       if (!normalised) {
         result.rejected.push({ where, reason: `${kind} value ${JSON.stringify(value)} is not valid` });
         continue;
@@ -138,18 +137,6 @@ export function parsePattern(pattern: string): { path: string; value: string }[]
     if (!or) return undefined;
     rest = rest.slice(or[0].length);
   }
-}
-
-function normalise(kind: Indicator['kind'], value: string): string | undefined {
-  if (kind === 'sha256' || kind === 'sha1' || kind === 'md5') {
-    const v = value.toLowerCase();
-    return /^[0-9a-f]+$/.test(v) && v.length === HASH_LENGTHS[kind] ? v : undefined;
-  }
-  if (kind === 'filename') return value || undefined;
-  const parsed = parseNetworkValue(value);
-  return parsed && (parsed.kind === kind || (kind === 'domain' && parsed.kind === 'domain'))
-    ? parsed.value
-    : undefined;
 }
 
 function severityOf(object: Record<string, unknown>): Severity {
