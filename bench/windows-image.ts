@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildPe, versionInfo } from '../src/testing/pe-builder.js';
-import { buildHive } from '../src/testing/regf-builder.js';
+import { uninstallHive } from '../src/testing/regf-builder.js';
 import { Random } from './random.js';
 
 /**
@@ -26,46 +26,22 @@ export function buildWindowsImage(root: string, profiles: number): { files: numb
         strings: { ProductName: name, ProductVersion: version, CompanyName: company },
       }),
     });
-  const uninstall = (entries: [string, string, string][]) => ({
-    name: 'ROOT',
-    subkeys: [
-      {
-        name: 'Software',
-        subkeys: [
+  const uninstall = (entries: [string, string, string][], user: boolean) =>
+    uninstallHive(
+      Object.fromEntries(
+        entries.map(([key, name, version]) => [
+          key,
           {
-            name: 'Microsoft',
-            subkeys: [
-              {
-                name: 'Windows',
-                subkeys: [
-                  {
-                    name: 'CurrentVersion',
-                    subkeys: [
-                      {
-                        name: 'Uninstall',
-                        subkeys: entries.map(([key, name, version]) => ({
-                          name: key,
-                          values: {
-                            DisplayName: name,
-                            DisplayVersion: version,
-                            Publisher: key === '3CXDesktopApp' ? '3CX Ltd' : key,
-                          },
-                        })),
-                      },
-                    ],
-                  },
-                ],
-              },
-            ],
+            DisplayName: name,
+            DisplayVersion: version,
+            Publisher: key === '3CXDesktopApp' ? '3CX Ltd' : key,
           },
-        ],
-      },
-    ],
-  });
+        ]),
+      ),
+      { user },
+    );
 
-  write('Windows/System32/config/SOFTWARE', () =>
-    buildHive({ name: 'ROOT', subkeys: uninstall([['7-Zip', '7-Zip', '23.01']]).subkeys[0]?.subkeys ?? [] }),
-  );
+  write('Windows/System32/config/SOFTWARE', () => uninstall([['7-Zip', '7-Zip', '23.01']], false));
   for (let p = 0; p < profiles; p++) {
     const user = `user${String(p).padStart(3, '0')}`;
     const threeCx = p % 4 === 0 ? '18.12.416' : p % 4 === 1 ? '18.12.422' : undefined;
@@ -83,7 +59,7 @@ export function buildWindowsImage(root: string, profiles: number): { files: numb
           random.bytes(2048),
         );
     }
-    write(`Users/${user}/NTUSER.DAT`, () => buildHive(uninstall(programs)));
+    write(`Users/${user}/NTUSER.DAT`, () => uninstall(programs, true));
     const others = 100 - programs.length * 6 - 1;
     for (let i = 0; i < others; i++) {
       const where = random.pick([

@@ -107,7 +107,7 @@ export async function huntLog(
       return;
     }
     const end = final ? work.length : cut + delimiter.length;
-    scanText(work.slice(0, end), result, matcher, options, state, count);
+    scanText(work.slice(0, end), { result, matcher, options, state, count });
     state.carry = detached(work.slice(end));
     if (state.carry.length > MAX_RECORD) {
       count('long-lines');
@@ -193,15 +193,18 @@ interface ScanState {
   format: LogFormat | undefined;
 }
 
+/** What scanning one log needs at hand: where results go, the matcher, the options and the running state. */
+interface ScanContext {
+  result: LogFileResult;
+  matcher: NetworkMatcher;
+  options: HuntOptions;
+  state: ScanState;
+  count: (key: string, n?: number) => void;
+}
+
 /** Finds, in a block of whole records, those that touch an indicator; reads them; records the hits. */
-function scanText(
-  text: string,
-  result: LogFileResult,
-  matcher: NetworkMatcher,
-  options: HuntOptions,
-  state: ScanState,
-  count: (key: string, n?: number) => void,
-): void {
+function scanText(text: string, context: ScanContext): void {
+  const { result, matcher, state, count } = context;
   const format = state.format as LogFormat;
   const xml = format === 'sysmon-xml';
   // Record starts worth reading, with the token that flagged each.
@@ -241,6 +244,12 @@ function scanText(
     if (text.startsWith('#')) headers.push(0);
     for (let i = text.indexOf('\n#'); i >= 0; i = text.indexOf('\n#', i + 1)) headers.push(i + 1);
   }
+  const applyHeader = (at: number) => {
+    const end = text.indexOf('\n', at);
+    const before = state.zeek.fields.join('\t');
+    state.zeek = readZeekHeaderLine(text.slice(at, end < 0 ? undefined : end).replace(/\r$/, ''), state.zeek);
+    if (before && before !== state.zeek.fields.join('\t')) count('header-changes');
+  };
   const starts = [...flagged.keys()].sort((a, b) => a - b);
   let lineAt = 0;
   let line = result.lines;
@@ -250,39 +259,13 @@ function scanText(
   };
   let h = 0;
   for (const start of starts) {
-    while (h < headers.length && (headers[h] as number) < start) {
-      const at = headers[h] as number;
-      const end = text.indexOf('\n', at);
-      const before = state.zeek.fields.join('\t');
-      state.zeek = readZeekHeaderLine(
-        text.slice(at, end < 0 ? undefined : end).replace(/\r$/, ''),
-        state.zeek,
-      );
-      if (before && before !== state.zeek.fields.join('\t')) count('header-changes');
-      h++;
-    }
+    while (h < headers.length && (headers[h] as number) < start) applyHeader(headers[h++] as number);
     advance(start);
     const end = xml ? text.indexOf('</Event>', start) + '</Event>'.length : text.indexOf('\n', start);
     const record = text.slice(start, end <= start ? undefined : end).replace(/\r$/, '');
-    readHit(
-      record,
-      line + 1,
-      start,
-      flagged.get(start) as { token: string; kind: LogValue['kind'] },
-      result,
-      matcher,
-      options,
-      state,
-      count,
-    );
+    readHit(record, line + 1, flagged.get(start) as { token: string; kind: LogValue['kind'] }, context);
   }
-  for (; h < headers.length; h++) {
-    const at = headers[h] as number;
-    const end = text.indexOf('\n', at);
-    const before = state.zeek.fields.join('\t');
-    state.zeek = readZeekHeaderLine(text.slice(at, end < 0 ? undefined : end).replace(/\r$/, ''), state.zeek);
-    if (before && before !== state.zeek.fields.join('\t')) count('header-changes');
-  }
+  while (h < headers.length) applyHeader(headers[h++] as number);
   advance(text.length);
   if (text.length && !text.endsWith('\n')) line++;
   result.lines = line;
@@ -297,14 +280,10 @@ function scanText(
 function readHit(
   record: string,
   line: number,
-  _start: number,
   flagged: { token: string; kind: LogValue['kind'] },
-  result: LogFileResult,
-  matcher: NetworkMatcher,
-  options: HuntOptions,
-  state: ScanState,
-  count: (key: string, n?: number) => void,
+  context: ScanContext,
 ): void {
+  const { result, matcher, options, state, count } = context;
   const format = state.format as LogFormat;
   let parsed: LogRecord | undefined;
   try {

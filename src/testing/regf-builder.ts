@@ -134,3 +134,33 @@ function u32(n: number): Buffer {
   b.writeUInt32LE(n >>> 0, 0);
   return b;
 }
+
+/** A hive whose `Microsoft\Windows\CurrentVersion\Uninstall` holds `entries`; `user` puts it under `Software\` as in NTUSER.DAT. */
+export function uninstallHive(
+  entries: Record<string, Record<string, string | number>>,
+  options: { user?: boolean } = {},
+): Buffer {
+  const microsoft: TestKey = {
+    name: 'Microsoft',
+    subkeys: [
+      {
+        name: 'Windows',
+        subkeys: [
+          {
+            name: 'CurrentVersion',
+            subkeys: [
+              {
+                name: 'Uninstall',
+                subkeys: Object.entries(entries).map(([name, values]) => ({ name, values })),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  return buildHive({
+    name: 'ROOT',
+    subkeys: options.user ? [{ name: 'Software', subkeys: [microsoft] }] : [microsoft],
+  });
+}

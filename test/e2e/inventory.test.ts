@@ -2,19 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Report, ReportSchema } from '../../src/core/report.js';
 import { buildPe, versionInfo } from '../../src/testing/pe-builder.js';
-import { buildHive } from '../../src/testing/regf-builder.js';
+import { uninstallHive } from '../../src/testing/regf-builder.js';
 import { runCli } from '../../src/testing/run-cli.js';
 import { tempTree } from '../../src/testing/temp-tree.js';
 
-const UNINSTALL = (entries: { name: string; values: Record<string, string | number> }[]) => ({
-  name: 'Microsoft',
-  subkeys: [
-    {
-      name: 'Windows',
-      subkeys: [{ name: 'CurrentVersion', subkeys: [{ name: 'Uninstall', subkeys: entries }] }],
-    },
-  ],
-});
 const threeCxExe = (version: string) =>
   buildPe({
     version: versionInfo({
@@ -41,41 +32,23 @@ describe('chainsweep inventory (end to end, on images)', () => {
   it('finds per-user 3CX installs in a Windows image from program folders and user hives', async () => {
     const image = tempTree({
       'Windows/System32/kernel32.dll': buildPe({ dll: true }),
-      'Windows/System32/config/SOFTWARE': buildHive({
-        name: 'ROOT',
-        subkeys: [
-          UNINSTALL([
-            {
-              name: '7-Zip',
-              values: { DisplayName: '7-Zip 23.01 (x64)', DisplayVersion: '23.01', Publisher: 'Igor Pavlov' },
-            },
-          ]),
-        ],
+      'Windows/System32/config/SOFTWARE': uninstallHive({
+        '7-Zip': { DisplayName: '7-Zip 23.01 (x64)', DisplayVersion: '23.01', Publisher: 'Igor Pavlov' },
       }),
       'Users/alice/AppData/Local/Programs/3CXDesktopApp/3CXDesktopApp.exe': threeCxExe('18.12.416'),
       'Users/alice/AppData/Local/Programs/3CXDesktopApp/Uninstall 3CXDesktopApp.exe': buildPe({}),
-      'Users/alice/NTUSER.DAT': buildHive({
-        name: 'ROOT',
-        subkeys: [
-          {
-            name: 'Software',
-            subkeys: [
-              UNINSTALL([
-                {
-                  name: '3CXDesktopApp',
-                  values: {
-                    DisplayName: '3CX Desktop App',
-                    DisplayVersion: '18.12.416',
-                    Publisher: '3CX Ltd',
-                    UninstallString:
-                      '"C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp\\Uninstall 3CXDesktopApp.exe" /currentuser',
-                  },
-                },
-              ]),
-            ],
+      'Users/alice/NTUSER.DAT': uninstallHive(
+        {
+          '3CXDesktopApp': {
+            DisplayName: '3CX Desktop App',
+            DisplayVersion: '18.12.416',
+            Publisher: '3CX Ltd',
+            UninstallString:
+              '"C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp\\Uninstall 3CXDesktopApp.exe" /currentuser',
           },
-        ],
-      }),
+        },
+        { user: true },
+      ),
       'Users/bob/AppData/Local/Programs/3CXDesktopApp/3CXDesktopApp.exe': threeCxExe('18.12.422'),
       'Users/carol/AppData/Local/Programs/notepad-plus/notepad++.exe': buildPe({
         version: versionInfo({

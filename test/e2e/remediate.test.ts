@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QuarantineStore } from '../../src/remediate/quarantine.js';
 import { buildPe, versionInfo } from '../../src/testing/pe-builder.js';
-import { buildHive } from '../../src/testing/regf-builder.js';
+import { buildHive, uninstallHive } from '../../src/testing/regf-builder.js';
 import { CLI, runCli } from '../../src/testing/run-cli.js';
 import { tempTree } from '../../src/testing/temp-tree.js';
 
@@ -27,32 +27,6 @@ const exe = (version: string) =>
       strings: { CompanyName: '3CX', ProductName: '3CX Desktop App', ProductVersion: version },
     }),
   });
-const uninstallHive = (values: Record<string, string>) =>
-  buildHive({
-    name: 'ROOT',
-    subkeys: [
-      {
-        name: 'Software',
-        subkeys: [
-          {
-            name: 'Microsoft',
-            subkeys: [
-              {
-                name: 'Windows',
-                subkeys: [
-                  {
-                    name: 'CurrentVersion',
-                    subkeys: [{ name: 'Uninstall', subkeys: [{ name: '3CXDesktopApp', values }] }],
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  });
-
 /** Every file, folder and link under `dir`: content hash, mode and mtime, to compare a tree before and after. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -80,14 +54,19 @@ function windowsImage(): string {
     'Users/alice/AppData/Roaming/3CXDesktopApp/config.json': '{"user":"alice"}',
     'Users/alice/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/3CX Desktop App.lnk': 'shortcut',
     'Users/alice/Documents/notes.txt': 'keep me',
-    'Users/alice/NTUSER.DAT': uninstallHive({
-      DisplayName: '3CX Desktop App',
-      DisplayVersion: '18.12.416',
-      Publisher: '3CX Ltd',
-      InstallLocation: 'C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp',
-      QuietUninstallString:
-        '"C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp\\Uninstall 3CXDesktopApp.exe" /currentuser /S',
-    }),
+    'Users/alice/NTUSER.DAT': uninstallHive(
+      {
+        '3CXDesktopApp': {
+          DisplayName: '3CX Desktop App',
+          DisplayVersion: '18.12.416',
+          Publisher: '3CX Ltd',
+          InstallLocation: 'C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp',
+          QuietUninstallString:
+            '"C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp\\Uninstall 3CXDesktopApp.exe" /currentuser /S',
+        },
+      },
+      { user: true },
+    ),
     'Users/bob/AppData/Local/Programs/3CXDesktopApp/3CXDesktopApp.exe': exe('18.12.422'),
     'Users/bob/AppData/Roaming/3CXDesktopApp/config.json': '{"user":"bob"}',
   });

@@ -2,54 +2,25 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildHive, type TestKey } from '../../testing/regf-builder.js';
+import { uninstallHive } from '../../testing/regf-builder.js';
 import { tempTree } from '../../testing/temp-tree.js';
 import { bufferSource } from './byte-source.js';
 import { Hive, RegfFormatError } from './regf.js';
 
 const UNINSTALL = 'Microsoft\\Windows\\CurrentVersion\\Uninstall';
-const software: TestKey = {
-  name: 'ROOT',
-  subkeys: [
-    {
-      name: 'Microsoft',
-      subkeys: [
-        {
-          name: 'Windows',
-          subkeys: [
-            {
-              name: 'CurrentVersion',
-              subkeys: [
-                {
-                  name: 'Uninstall',
-                  subkeys: [
-                    {
-                      name: '3CXDesktopApp',
-                      values: {
-                        DisplayName: '3CX Desktop App',
-                        DisplayVersion: '18.12.416',
-                        Publisher: '3CX Ltd',
-                        EstimatedSize: 330000,
-                      },
-                    },
-                    {
-                      name: '{90160000-0011-0000-0000-0000000FF1CE}',
-                      values: {
-                        DisplayName: 'Microsoft Office',
-                        DisplayVersion: '16.0.4266.1001',
-                        Long: 'x'.repeat(5000),
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-  ],
-};
+const software = uninstallHive({
+  '3CXDesktopApp': {
+    DisplayName: '3CX Desktop App',
+    DisplayVersion: '18.12.416',
+    Publisher: '3CX Ltd',
+    EstimatedSize: 330000,
+  },
+  '{90160000-0011-0000-0000-0000000FF1CE}': {
+    DisplayName: 'Microsoft Office',
+    DisplayVersion: '16.0.4266.1001',
+    Long: 'x'.repeat(5000),
+  },
+});
 const has = (bin: string) => {
   try {
     execFileSync('sh', ['-c', `command -v ${bin}`]);
@@ -61,7 +32,7 @@ const has = (bin: string) => {
 
 describe('Hive', () => {
   it('reads keys and values by path, case-insensitively', () => {
-    const hive = Hive.open(bufferSource(buildHive(software)));
+    const hive = Hive.open(bufferSource(software));
     const uninstall = hive.key(UNINSTALL.toLowerCase());
     expect(uninstall?.subkeys().map((k) => k.name)).toEqual([
       '3CXDesktopApp',
@@ -75,7 +46,7 @@ describe('Hive', () => {
   });
 
   it.runIf(has('hivexget'))('writes hives that hivex reads the same way', () => {
-    const dir = tempTree({ SOFTWARE: buildHive(software) });
+    const dir = tempTree({ SOFTWARE: software });
     const out = execFileSync(
       'hivexget',
       [join(dir, 'SOFTWARE'), `${UNINSTALL}\\3CXDesktopApp`, 'DisplayVersion'],
@@ -85,7 +56,7 @@ describe('Hive', () => {
   });
 
   it.runIf(has('hivexregedit'))('reads keys that hivex wrote', () => {
-    const dir = tempTree({ SOFTWARE: buildHive(software) });
+    const dir = tempTree({ SOFTWARE: software });
     const reg = [
       'Windows Registry Editor Version 5.00',
       '',
@@ -112,7 +83,7 @@ describe('Hive', () => {
 
   it('refuses files that are not hives, and corrupt ones, with RegfFormatError', () => {
     expect(() => Hive.open(bufferSource(Buffer.from('not a hive at all')))).toThrow(RegfFormatError);
-    const good = buildHive(software);
+    const good = software;
     expect(() => Hive.open(bufferSource(good.subarray(0, 4200))).key(UNINSTALL)).toThrow(RegfFormatError);
     const corrupt = Buffer.from(good);
     corrupt.writeUInt32LE(0x7ffffff0, 36); // root cell offset far past the end
