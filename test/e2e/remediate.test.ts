@@ -185,3 +185,35 @@ describe('chainsweep remediate (end to end)', () => {
     expect(snapshot(image)).toEqual(before);
   });
 });
+
+describe('chainsweep remediate on a macOS image', () => {
+  it('plans the bundle, every user support folder, cache and launch agent of the affected app', async () => {
+    const plist = readFileSync(
+      new URL('../../src/collectors/parsers/testdata/3cx-Info.binary.plist', import.meta.url),
+    );
+    const image = tempTree({
+      'System/Library/CoreServices/SystemVersion.plist':
+        '<plist version="1.0"><dict><key>ProductVersion</key><string>13.2</string></dict></plist>',
+      'Applications/3CX Desktop App.app/Contents/Info.plist': plist,
+      'Applications/3CX Desktop App.app/Contents/Frameworks/Electron Framework.framework/Versions/A/Libraries/libffmpeg.dylib':
+        'dylib',
+      'Users/dave/Library/Application Support/3CX Desktop App/UpdateAgent': 'agent',
+      'Users/dave/Library/Application Support/3CX Desktop App/.main_storage': 'state',
+      'Users/dave/Library/Caches/com.electron.3cx-desktop-app/Cache.db': 'cache',
+      'Users/dave/Library/LaunchAgents/com.3cx.updateagent.plist': 'launch agent',
+      'Users/dave/Library/LaunchAgents/com.apple.unrelated.plist': 'keep',
+      'Users/erin/Library/Preferences/com.electron.3cx-desktop-app.plist': 'prefs',
+    });
+    const result = await runCli(['remediate', '--root', image, '--format', 'json']);
+    const { plan } = JSON.parse(result.stdout) as { plan: { steps: { action: string; target: string }[] }[] };
+    expect(
+      plan.flatMap((p) => p.steps.map((s) => `${s.action} ${s.target.slice(image.length)}`)).sort(),
+    ).toEqual([
+      'quarantine /Applications/3CX Desktop App.app',
+      'quarantine /Users/dave/Library/Application Support/3CX Desktop App',
+      'quarantine /Users/dave/Library/Caches/com.electron.3cx-desktop-app',
+      'quarantine /Users/dave/Library/LaunchAgents/com.3cx.updateagent.plist',
+      'quarantine /Users/erin/Library/Preferences/com.electron.3cx-desktop-app.plist',
+    ]);
+  });
+});
