@@ -1,10 +1,13 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Diagnostic, formatDiagnostic } from '../core/diagnostic.js';
+import { UserError } from '../core/errors.js';
 import type { IntelSet } from '../packs/intel.js';
 import { DEFAULT_KEYRING, readKeyringFile } from '../packs/keyring.js';
 import type { TrustedKey } from '../packs/keys.js';
-import { loadIntel } from '../packs/load-intel.js';
+import { BUNDLED_PACKS_DIR, loadIntel } from '../packs/load-intel.js';
 import { defaultPackStoreDir, PackStore } from '../packs/pack-store.js';
+import { type VerifiedPack, verifyPack } from '../packs/verify-pack.js';
 import { type CliIo, logLine } from './io.js';
 
 /** The options every command that loads packs shares. */
@@ -60,4 +63,23 @@ export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[]):
   for (const d of shown) logLine(io, formatDiagnostic(d));
   if (diagnostics.length > shown.length)
     logLine(io, `... and ${diagnostics.length - shown.length} more problems in the inputs`);
+}
+
+/** A pack named by folder or by id (installed first, then bundled), verified; a one-line error when there is none. */
+export async function findPack(
+  wanted: string,
+  io: CliIo,
+  keyringFiles: string[] | undefined,
+): Promise<VerifiedPack> {
+  const keyring = await keyringFrom(keyringFiles?.map((p) => resolve(io.cwd, p)));
+  const given = resolve(io.cwd, wanted);
+  const dirs = existsSync(given)
+    ? [given]
+    : [...defaultStore().currentDirs(), join(BUNDLED_PACKS_DIR, wanted)];
+  for (const dir of dirs) {
+    if (!existsSync(join(dir, 'manifest.json'))) continue;
+    const pack = await verifyPack(dir, { keyring });
+    if (dir === given || pack.manifest.id === wanted) return pack;
+  }
+  throw new UserError('USAGE', `no pack ${JSON.stringify(wanted)}`);
 }

@@ -14,12 +14,10 @@ import {
   importCsv,
 } from '../../packs/interchange/text-formats.js';
 import { iocListKindFromName, parseIocList } from '../../packs/ioc-list.js';
-import { BUNDLED_PACKS_DIR } from '../../packs/load-intel.js';
 import { readPackContent } from '../../packs/pack-content.js';
 import { signPack } from '../../packs/sign-pack.js';
-import { verifyPack } from '../../packs/verify-pack.js';
 import { parseChoice, parseCommandArgs } from '../args.js';
-import { defaultStore, keyringFrom } from '../intel-options.js';
+import { findPack } from '../intel-options.js';
 import { type CliIo, logLine } from '../io.js';
 
 const FROM = ['stix', 'misp', 'misp-feed', 'loki', 'csv', 'yara'] as const;
@@ -164,43 +162,34 @@ async function exportPack(
   io: CliIo,
   keyringFiles: string[] | undefined,
 ): Promise<number> {
-  const keyring = await keyringFrom(keyringFiles?.map((p) => resolve(io.cwd, p)));
-  const dirs = existsSync(resolve(io.cwd, wanted))
-    ? [resolve(io.cwd, wanted)]
-    : [...defaultStore().currentDirs(), join(BUNDLED_PACKS_DIR, wanted)];
-  for (const dir of dirs) {
-    if (!existsSync(join(dir, 'manifest.json'))) continue;
-    const pack = await verifyPack(dir, { keyring });
-    if (dir !== resolve(io.cwd, wanted) && pack.manifest.id !== wanted) continue;
-    const content = readPackContent(pack);
-    const rules = new Map(content.yara.map((y) => [basename(y.file), y.text]));
-    const data = {
-      id: pack.manifest.id,
-      title: pack.manifest.title,
-      indicators: content.indicators as Indicator[],
-      rules,
-    };
-    if (to === 'loki') {
-      await mkdir(out, { recursive: true });
-      for (const [name, text] of Object.entries(exportLoki(data.indicators)))
-        await writeFile(join(out, name), text);
-    } else {
-      const text =
-        to === 'stix'
-          ? `${JSON.stringify(exportStix(data), null, 2)}\n`
-          : to === 'misp'
-            ? `${JSON.stringify(exportMispEvent(data), null, 2)}\n`
-            : to === 'domains'
-              ? exportDomainList(data.indicators)
-              : to === 'rpz'
-                ? exportRpz(data.indicators, pack.manifest.id)
-                : exportCsv(data.indicators);
-      await writeFile(out, text);
-    }
-    io.stdout.write(`wrote ${pack.manifest.id} #${pack.manifest.sequence} as ${to} to ${out}\n`);
-    return 0;
+  const pack = await findPack(wanted, io, keyringFiles);
+  const content = readPackContent(pack);
+  const rules = new Map(content.yara.map((y) => [basename(y.file), y.text]));
+  const data = {
+    id: pack.manifest.id,
+    title: pack.manifest.title,
+    indicators: content.indicators as Indicator[],
+    rules,
+  };
+  if (to === 'loki') {
+    await mkdir(out, { recursive: true });
+    for (const [name, text] of Object.entries(exportLoki(data.indicators)))
+      await writeFile(join(out, name), text);
+  } else {
+    const text =
+      to === 'stix'
+        ? `${JSON.stringify(exportStix(data), null, 2)}\n`
+        : to === 'misp'
+          ? `${JSON.stringify(exportMispEvent(data), null, 2)}\n`
+          : to === 'domains'
+            ? exportDomainList(data.indicators)
+            : to === 'rpz'
+              ? exportRpz(data.indicators, pack.manifest.id)
+              : exportCsv(data.indicators);
+    await writeFile(out, text);
   }
-  throw new UserError('USAGE', `packs convert: no pack ${JSON.stringify(wanted)}`);
+  io.stdout.write(`wrote ${pack.manifest.id} #${pack.manifest.sequence} as ${to} to ${out}\n`);
+  return 0;
 }
 
 /** One indicator per kind and value; the first title wins. */

@@ -17,7 +17,7 @@ import { readPackContent } from '../../packs/pack-content.js';
 import { signPack } from '../../packs/sign-pack.js';
 import { verifyPack } from '../../packs/verify-pack.js';
 import { parseCommandArgs, parseInteger } from '../args.js';
-import { defaultStore, keyringFrom } from '../intel-options.js';
+import { defaultStore, findPack, keyringFrom } from '../intel-options.js';
 import { type CliIo, logLine } from '../io.js';
 import { convert } from './convert.js';
 
@@ -389,26 +389,17 @@ async function exportArchive(args: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1 || !values.out)
     throw new UserError('USAGE', 'packs export: give a pack id or folder, and --out FILE');
   const wanted = positionals[0] as string;
-  const keyring = await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p)));
-  const candidates = existsSync(resolve(io.cwd, wanted))
-    ? [resolve(io.cwd, wanted)]
-    : [...defaultStore().currentDirs(), join(BUNDLED_PACKS_DIR, wanted)];
-  for (const dir of candidates) {
-    if (!existsSync(join(dir, 'manifest.json'))) continue;
-    const pack = await verifyPack(dir, { keyring });
-    if (dir !== resolve(io.cwd, wanted) && pack.manifest.id !== wanted) continue;
-    const out = resolve(io.cwd, values.out);
-    await writeFile(
-      out,
-      packArchive(
-        dir,
-        pack.manifest.files.map((f) => f.path),
-      ),
-    );
-    io.stdout.write(`exported ${pack.manifest.id} #${pack.manifest.sequence} to ${out}\n`);
-    return 0;
-  }
-  throw new UserError('USAGE', `packs export: no pack ${JSON.stringify(wanted)}`);
+  const pack = await findPack(wanted, io, values.keyring);
+  const out = resolve(io.cwd, values.out);
+  await writeFile(
+    out,
+    packArchive(
+      pack.dir,
+      pack.manifest.files.map((f) => f.path),
+    ),
+  );
+  io.stdout.write(`exported ${pack.manifest.id} #${pack.manifest.sequence} to ${out}\n`);
+  return 0;
 }
 
 async function signKeyList(args: string[], io: CliIo): Promise<number> {

@@ -191,6 +191,18 @@ export function exportStix(
     name: `chainsweep pack ${pack.id}`,
     identity_class: 'system',
   };
+  const indicatorOf = (name: string, pattern: string, pattern_type: 'stix' | 'yara') => ({
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--${randomUUID()}`,
+    created,
+    modified: created,
+    created_by_ref: identity.id,
+    name,
+    pattern,
+    pattern_type,
+    valid_from: created,
+  });
   const confidence = { high: 85, medium: 50, low: 15 } as const;
   const indicators = pack.indicators.flatMap((i) => {
     const path =
@@ -206,16 +218,7 @@ export function exportStix(
           : `[${path} = ${quote(i.value)}]`;
     return [
       {
-        type: 'indicator',
-        spec_version: '2.1',
-        id: `indicator--${randomUUID()}`,
-        created,
-        modified: created,
-        created_by_ref: identity.id,
-        name: i.title,
-        pattern,
-        pattern_type: 'stix',
-        valid_from: created,
+        ...indicatorOf(i.title, pattern, 'stix'),
         indicator_types: ['malicious-activity'],
         confidence: confidence[i.confidence],
         x_chainsweep_severity: i.severity,
@@ -229,17 +232,6 @@ export function exportStix(
       },
     ];
   });
-  const rules = [...pack.rules].map(([name, text]) => ({
-    type: 'indicator',
-    spec_version: '2.1',
-    id: `indicator--${randomUUID()}`,
-    created,
-    modified: created,
-    created_by_ref: identity.id,
-    name,
-    pattern: text,
-    pattern_type: 'yara',
-    valid_from: created,
-  }));
+  const rules = [...pack.rules].map(([name, text]) => indicatorOf(name, text, 'yara'));
   return { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [identity, ...indicators, ...rules] };
 }
