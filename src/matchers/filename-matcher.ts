@@ -1,5 +1,6 @@
 import type { PackedIndicator } from '../packs/intel.js';
 import { toJsRegex } from '../packs/ioc-list.js';
+import { MAX_REGEX_SUBJECT } from '../packs/regex-safety.js';
 import { globToRegExp } from './glob.js';
 
 interface PatternRule {
@@ -13,7 +14,9 @@ interface PatternRule {
 /**
  * File name and path indicators. Globs are case-insensitive: one without `/` matches the base name, one with `/`
  * matches the end of the path on folder boundaries. Regex indicators (Loki lists) search the whole path, written
- * with `/` and with `\`, so Windows-style patterns also match files of a mounted Windows image.
+ * with `/` and with `\`, so Windows-style patterns also match files of a mounted Windows image. Regexes that
+ * could run in super-linear time are never compiled (toJsRegex refuses them), and a regex reads at most the last
+ * MAX_REGEX_SUBJECT characters of a path, so a deep or long path costs bounded time.
  */
 export class FilenameMatcher {
   private readonly exactNames = new Map<string, PackedIndicator[]>();
@@ -55,15 +58,17 @@ export class FilenameMatcher {
     const base = path.slice(path.lastIndexOf('/') + 1);
     const hits = [...(this.exactNames.get(base.toLowerCase()) ?? [])];
     if (this.patterns.length === 0) return hits;
+    let subject: string | undefined;
     let backslashed: string | undefined;
     for (const rule of this.patterns) {
       let matched: boolean;
       if (!rule.wholePath) matched = rule.regex.test(base);
       else if (rule.indicator.syntax === 'regex') {
-        backslashed ??= path.replaceAll('/', '\\');
-        matched = rule.regex.test(path) || rule.regex.test(backslashed);
+        subject ??= path.length > MAX_REGEX_SUBJECT ? path.slice(-MAX_REGEX_SUBJECT) : path;
+        backslashed ??= subject.replaceAll('/', '\\');
+        matched = rule.regex.test(subject) || rule.regex.test(backslashed);
         if (matched && rule.falsePositive) {
-          matched = !(rule.falsePositive.test(path) || rule.falsePositive.test(backslashed));
+          matched = !(rule.falsePositive.test(subject) || rule.falsePositive.test(backslashed));
         }
       } else matched = rule.regex.test(path);
       if (matched && rule.falsePositive && rule.indicator.syntax !== 'regex')

@@ -2,6 +2,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { HASH_KINDS, HASH_LENGTHS, type HashAlgorithm, type Indicator } from '../core/indicator.js';
 import type { Severity } from '../core/severity.js';
 import { parseNetworkValue } from './network-value.js';
+import { regexProblem } from './regex-safety.js';
 
 /** Which Loki list a file is: from its name (`hash-iocs.txt`, `filename-iocs.txt`, `c2-iocs.txt`), else per line. */
 export type IocListKind = 'hash' | 'filename' | 'c2' | 'auto';
@@ -78,15 +79,12 @@ function parseLine(line: string, kind: IocListKind, group: string | undefined, f
   ) {
     const [pattern, scoreText, falsePositive] = fields;
     const regex = toJsRegex(pattern ?? '');
-    if (regex instanceof Error)
-      return {
-        error: `invalid regular expression ${JSON.stringify(truncate(pattern ?? ''))}: ${regex.message}`,
-      };
+    if (regex instanceof Error) return { error: regex.message };
     const score = parseScore(scoreText);
     if (score instanceof Error) return { error: score.message };
     if (falsePositive) {
       const fp = toJsRegex(falsePositive);
-      if (fp instanceof Error) return { error: `invalid false-positive regular expression: ${fp.message}` };
+      if (fp instanceof Error) return { error: `false-positive ${fp.message}` };
     }
     return {
       kind: 'filename',
@@ -112,7 +110,10 @@ function parseLine(line: string, kind: IocListKind, group: string | undefined, f
   };
 }
 
-/** Converts a Python-style regex (Loki lists) to a JS RegExp source check: `(?i)` becomes the `i` flag. */
+/**
+ * Converts a Python-style regex (Loki lists) to a JS RegExp (`(?i)` becomes the `i` flag), or an Error naming the
+ * pattern when it is invalid or could run in super-linear time (see regex-safety.ts): such patterns never run.
+ */
 export function toJsRegex(pattern: string): RegExp | Error {
   let source = pattern;
   let flags = '';
@@ -122,11 +123,15 @@ export function toJsRegex(pattern: string): RegExp | Error {
     flags = [...new Set(inline[1]?.replace('x', '') ?? '')].join('');
   }
   source = source.replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>').replace(/\\Z/g, '$');
+  const quoted = JSON.stringify(truncate(pattern));
+  let regex: RegExp;
   try {
-    return new RegExp(source, flags);
+    regex = new RegExp(source, flags);
   } catch (error) {
-    return error as Error;
+    return new Error(`invalid regular expression ${quoted}: ${(error as Error).message}`);
   }
+  const problem = regexProblem(regex.source, regex.flags);
+  return problem ? new Error(`regular expression ${quoted} ${problem}`) : regex;
 }
 
 function hashAlgorithmOf(value: string): HashAlgorithm | undefined {
