@@ -1,5 +1,7 @@
+import { type Stats, statSync } from 'node:fs';
 import { APP_COLLECTORS } from '../collectors/apps/registry.js';
 import type { AppVerdict, InstalledApp, OsFamily } from '../core/app.js';
+import { UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import type { Coverage } from '../core/report.js';
 import { judgeApps } from '../matchers/app-verdicts.js';
@@ -50,4 +52,19 @@ export async function takeInventory(
   }
   const { verdicts, findings } = judgeApps(apps, entries, os);
   return { os, apps, verdicts, findings, coverage };
+}
+
+/** Refuses, in one line, an image root (`--root`) that is missing or not a folder; a symlink to a folder is followed. */
+export function checkImageRoot(root: string): void {
+  let stat: Stats;
+  try {
+    stat = statSync(root);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(
+      'PATH_NOT_FOUND',
+      `--root ${root}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such folder' : `cannot be read (${code})`}`,
+    );
+  }
+  if (!stat.isDirectory()) throw new UserError('USAGE', `--root ${root}: not a folder`);
 }

@@ -5,7 +5,7 @@ import { UserError } from '../../core/errors.js';
 import { type Report, ReportSchema } from '../../core/report.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { renderText } from '../../report/text.js';
-import { takeInventory } from '../../scan/inventory.js';
+import { checkImageRoot, takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs, parseSeverity } from '../args.js';
 import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
 import { type CliIo, useColor } from '../io.js';
@@ -49,6 +49,7 @@ export async function runInventory(args: string[], io: CliIo): Promise<number> {
 
   const startedAt = new Date();
   const imageRoot = values.root ? at(values.root) : undefined;
+  if (imageRoot) checkImageRoot(imageRoot);
   const root = imageRoot ?? parse(homedir()).root;
   const result = await takeInventory(root, imageRoot === undefined, intel.apps);
   const finishedAt = new Date();

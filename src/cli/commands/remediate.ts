@@ -3,7 +3,7 @@ import { parse, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { type PlanItem, planRemediation } from '../../remediate/plan.js';
 import { defaultQuarantineDir, QuarantineStore } from '../../remediate/quarantine.js';
-import { takeInventory } from '../../scan/inventory.js';
+import { checkImageRoot, takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs } from '../args.js';
 import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
 import type { CliIo } from '../io.js';
@@ -49,6 +49,7 @@ export async function runRemediate(args: string[], io: CliIo): Promise<number> {
   const at = (p: string) => resolve(io.cwd, p);
   const { intel } = await loadIntelFor(values, io);
   const imageRoot = values.root ? at(values.root) : undefined;
+  if (imageRoot) checkImageRoot(imageRoot);
   const root = imageRoot ?? parse(homedir()).root;
   const inventory = await takeInventory(root, imageRoot === undefined, intel.apps);
   const plan = planRemediation(inventory, intel.apps, root);

@@ -33,7 +33,7 @@ export const macosBundlesCollector: AppCollector = {
 };
 
 /** The app a bundle's Info.plist describes (XML or binary); a bundle without one is recorded as a problem. */
-function bundleApp(
+export function bundleApp(
   bundle: string,
   user: string | undefined,
   problems: FileProblem[],

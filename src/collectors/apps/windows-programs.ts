@@ -52,42 +52,58 @@ function appInFolder(
   const exe = mainExecutable(dir);
   if (!exe) return undefined;
   try {
-    const info = withFileSource(exe, (source) => readVersionInfo(source, parsePeHeaders(source)));
-    const strings = info?.strings ?? {};
-    const version = strings.ProductVersion || strings.FileVersion || info?.productVersion || '';
-    return {
-      name: strings.ProductName || strings.FileDescription || basename(dir),
-      version: version.trim(),
-      ...(strings.CompanyName ? { publisher: strings.CompanyName } : {}),
-      source: 'windows-programs',
-      location: exe,
-      installLocation: dir,
-      ...(user ? { user } : {}),
-    };
+    return programApp(exe, dir, user);
   } catch (error) {
     problems.push(problem(exe, 'unreadable-executable', error));
     return undefined;
   }
 }
 
-/** `<folder name>.exe`, else the only program at the top (or in app\ or app-*\), uninstallers and updaters aside. */
-function mainExecutable(dir: string): string | undefined {
-  const folder = basename(dir).toLowerCase();
-  const candidates = (where: string) =>
-    entriesOf(where)
-      .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.exe') && !NOT_MAIN.test(e.name))
-      .map((e) => join(where, e.name));
-  const top = candidates(dir);
-  const named = top.find((p) => basename(p).toLowerCase() === `${folder}.exe`);
-  if (named) return named;
-  if (top.length === 1) return top[0];
-  const appDirs = entriesOf(dir)
+/** The app the executable `exe` says it is (name, version and publisher from its version resource), installed in `dir`. */
+export function programApp(exe: string, dir: string, user?: string): InstalledApp {
+  const info = withFileSource(exe, (source) => readVersionInfo(source, parsePeHeaders(source)));
+  const strings = info?.strings ?? {};
+  const version = strings.ProductVersion || strings.FileVersion || info?.productVersion || '';
+  return {
+    name: strings.ProductName || strings.FileDescription || basename(dir),
+    version: version.trim(),
+    ...(strings.CompanyName ? { publisher: strings.CompanyName } : {}),
+    source: 'windows-programs',
+    location: exe,
+    installLocation: dir,
+    ...(user ? { user } : {}),
+  };
+}
+
+function programsAt(where: string): string[] {
+  return entriesOf(where)
+    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.exe') && !NOT_MAIN.test(e.name))
+    .map((e) => join(where, e.name));
+}
+
+/** Newest first: the `app\` and `app-<version>\` folders Squirrel and Electron installers keep programs in. */
+function appFolders(dir: string): string[] {
+  return entriesOf(dir)
     .filter((e) => e.isDirectory() && /^app(-[\d.]+)?$/i.test(e.name))
     .map((e) => join(dir, e.name))
     .sort()
     .reverse();
-  for (const appDir of appDirs) {
-    const inner = candidates(appDir);
+}
+
+/** Every program `dir` may be the install of: its executables at the top and in app\ or app-*\, uninstallers and updaters aside. */
+export function programsIn(dir: string): string[] {
+  return [...programsAt(dir), ...appFolders(dir).flatMap(programsAt)];
+}
+
+/** `<folder name>.exe`, else the only program at the top (or in app\ or app-*\), uninstallers and updaters aside. */
+function mainExecutable(dir: string): string | undefined {
+  const folder = basename(dir).toLowerCase();
+  const top = programsAt(dir);
+  const named = top.find((p) => basename(p).toLowerCase() === `${folder}.exe`);
+  if (named) return named;
+  if (top.length === 1) return top[0];
+  for (const appDir of appFolders(dir)) {
+    const inner = programsAt(appDir);
     const innerNamed = inner.find((p) => basename(p).toLowerCase() === `${folder}.exe`);
     if (innerNamed) return innerNamed;
     if (inner.length === 1) return inner[0];

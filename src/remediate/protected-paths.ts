@@ -1,0 +1,215 @@
+/** @module Folders (and a few files) no removal plan may take, whatever a registry key, plist or pack says. */
+
+type Kind =
+  | 'a system folder'
+  | 'a user profile'
+  | 'a well-known folder of a user profile'
+  | "a user's registry hive";
+
+/** Where user profiles live, relative to the system root: Windows and macOS, Linux, root's homes. */
+const PROFILES = ['users/*', 'home/*', 'root', 'var/root', 'private/var/root'];
+
+/** Folders of every profile that hold the user's data or the system's per-user state, never one app's. */
+const PROFILE_FOLDERS = [
+  'appdata',
+  'appdata/local',
+  'appdata/locallow',
+  'appdata/roaming',
+  'appdata/local/programs',
+  'appdata/local/programs/common',
+  'appdata/local/temp',
+  'appdata/local/packages',
+  'appdata/local/microsoft',
+  'appdata/local/microsoft/windows',
+  'appdata/local/microsoft/windowsapps',
+  'appdata/roaming/microsoft',
+  'appdata/roaming/microsoft/windows',
+  'appdata/roaming/microsoft/windows/start menu',
+  'appdata/roaming/microsoft/windows/start menu/programs',
+  'appdata/roaming/microsoft/windows/start menu/programs/startup',
+  'appdata/roaming/microsoft/credentials',
+  'appdata/roaming/microsoft/protect',
+  'appdata/roaming/microsoft/crypto',
+  'appdata/roaming/microsoft/systemcertificates',
+  'desktop',
+  'documents',
+  'my documents',
+  'downloads',
+  'music',
+  'pictures',
+  'videos',
+  'movies',
+  'favorites',
+  'contacts',
+  'links',
+  'saved games',
+  'searches',
+  'onedrive',
+  'onedrive - *',
+  'dropbox',
+  '3d objects',
+  'public',
+  'applications',
+  'applications/utilities',
+  'library',
+  'library/application support',
+  'library/application scripts',
+  'library/caches',
+  'library/containers',
+  'library/group containers',
+  'library/preferences',
+  'library/launchagents',
+  'library/launchdaemons',
+  'library/logs',
+  'library/saved application state',
+  'library/cookies',
+  'library/httpstorages',
+  'library/webkit',
+  'library/mail',
+  'library/messages',
+  'library/mobile documents',
+  'library/safari',
+  'library/frameworks',
+  'library/extensions',
+  'library/fonts',
+  'library/internet plug-ins',
+  'library/privilegedhelpertools',
+  'library/startupitems',
+  'library/cloudstorage',
+  'library/keychains',
+  'library/keychains/**',
+  '.ssh',
+  '.ssh/**',
+  '.gnupg',
+  '.gnupg/**',
+  '.config',
+  '.local',
+  '.local/share',
+  '.local/share/applications',
+  '.local/bin',
+  '.cache',
+  '.mozilla',
+  'snap',
+  'bin',
+];
+
+/**
+ * System folders, relative to the root. Anything one level below the root (drive-root folders, `/usr`, `/etc`,
+ * `/Applications`, `Program Files`) is protected without being listed; `**` protects a whole subtree.
+ */
+const SYSTEM_FOLDERS = [
+  'windows/**',
+  'program files/common files',
+  'program files (x86)/common files',
+  'program files/windowsapps',
+  'program files/windowsapps/**',
+  'program files/windows *',
+  'program files (x86)/windows *',
+  'program files/microsoft',
+  'program files (x86)/microsoft',
+  'program files/internet explorer',
+  'program files (x86)/internet explorer',
+  'programdata/microsoft',
+  'programdata/microsoft/**',
+  'programdata/package cache',
+  'programdata/packages',
+  'programdata/start menu',
+  'programdata/desktop',
+  'programdata/start menu/programs',
+  'programdata/start menu/programs/startup',
+  'programdata/microsoft/windows/start menu/programs/startup',
+  'system volume information/**',
+  '$recycle.bin/**',
+  'recovery/**',
+  'boot/**',
+  'efi/**',
+  'system/**',
+  'usr/**',
+  'etc/**',
+  'bin/**',
+  'sbin/**',
+  'lib/**',
+  'lib32/**',
+  'lib64/**',
+  'libx32/**',
+  'dev/**',
+  'proc/**',
+  'sys/**',
+  'run/**',
+  'private/etc/**',
+  'private/var',
+  'private/var/*',
+  'private/var/db/**',
+  'private/tmp',
+  'var/*',
+  'var/lib/*',
+  'var/db/**',
+  'opt/homebrew',
+  'opt/homebrew/*',
+  'opt/local',
+  'library/*',
+  'library/application support/apple',
+  'library/application support/com.apple.tcc',
+  'library/keychains/**',
+  'library/launchdaemons',
+  'applications/utilities',
+  'users/shared',
+  'users/public',
+  'volumes/*',
+];
+
+interface Rule {
+  segments: string[];
+  kind: Kind;
+  /** Protects everything below `segments` too. */
+  subtree: boolean;
+}
+
+const RULES: Rule[] = [
+  ...SYSTEM_FOLDERS.map((p) => rule(p, 'a system folder')),
+  ...PROFILES.map((p) => rule(p, 'a user profile')),
+  ...PROFILES.flatMap((profile) => [
+    ...PROFILE_FOLDERS.map((p) => rule(`${profile}/${p}`, 'a well-known folder of a user profile')),
+    rule(`${profile}/ntuser.*`, "a user's registry hive"),
+    rule(`${profile}/appdata/local/microsoft/windows/usrclass.dat*`, "a user's registry hive"),
+  ]),
+];
+
+function rule(pattern: string, kind: Kind): Rule {
+  const subtree = pattern.endsWith('/**');
+  return { segments: (subtree ? pattern.slice(0, -3) : pattern).split('/'), kind, subtree };
+}
+
+function segmentMatches(pattern: string, name: string): boolean {
+  if (!pattern.includes('*')) return pattern === name;
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
+  return regex.test(name);
+}
+
+/**
+ * Why the path whose names below the system root are `segments` may never be removed: it is the root or a folder
+ * directly below it, a system folder, a user profile or a well-known folder of one, lies in a protected subtree,
+ * or holds any of those. Names compare case-insensitively, as on Windows and macOS volumes. Undefined if allowed.
+ */
+export function protectedReason(segments: readonly string[]): string | undefined {
+  const names = segments.map((s) => s.toLowerCase());
+  if (names.length <= 1) return 'is the system root or a folder directly below it, never removed whole';
+  let holds = false;
+  for (const r of RULES) {
+    const common = Math.min(names.length, r.segments.length);
+    let matches = true;
+    for (let i = 0; i < common && matches; i++)
+      matches = segmentMatches(r.segments[i] as string, names[i] as string);
+    if (!matches) continue;
+    if (names.length === r.segments.length || (r.subtree && names.length > r.segments.length))
+      return `is ${r.kind}, never removed whole`;
+    if (names.length < r.segments.length) holds = true;
+  }
+  return holds ? 'holds system folders or user profiles, never removed whole' : undefined;
+}
