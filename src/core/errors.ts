@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'KEY_INVALID'
   | 'IOC_INVALID'
   | 'YARA_COMPILE'
+  | 'OUTPUT'
   | 'INTERNAL';
 
 /** An error with a stable code; `message` is one line, values quoted. */
