@@ -10,6 +10,7 @@ import type { FileProblem } from '../core/report.js';
 import { verdictFor } from '../matchers/app-verdicts.js';
 import type { PackedApp } from '../packs/intel.js';
 import type { InventoryResult } from '../scan/inventory.js';
+import { identify } from './dir-handle.js';
 import { protectedReason } from './protected-paths.js';
 
 /** One thing removal takes. `quarantine` steps are what `--apply` does; the others are said, not done. */
@@ -18,6 +19,9 @@ export interface PlanStep {
   /** For quarantine: the path; for registry: the key. */
   target: string;
   note: string;
+  /** For quarantine: the path's device and inode when planned; `--apply` leaves anything else alone. */
+  dev?: string;
+  ino?: string;
 }
 
 /** The removal of one affected install. */
@@ -133,6 +137,7 @@ function addFileSteps(
             action: 'quarantine',
             target: path,
             note: path === install ? 'the install' : 'left behind by the app',
+            ...identify(path),
           });
       }
     }
@@ -257,12 +262,14 @@ function holdsProgram(entry: PackedApp, dir: string, user: string | undefined): 
   if (names.length === 0) return 'does not hold the app: the pack names no program to look for';
   const wanted = new Set(names.map((n) => n.toLowerCase()));
   const others: string[] = [];
+  let unreadable = false;
   for (const exe of programsIn(dir).slice(0, MAX_PROGRAMS)) {
     const file = basename(exe).replace(/\.exe$/i, '');
     let program: InstalledApp;
     try {
       program = programApp(exe, dir, user);
     } catch (error) {
+      unreadable ||= wanted.has(file.toLowerCase());
       if (wanted.has(file.toLowerCase()))
         others.push(
           `${basename(exe)} cannot be read (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)})`,
@@ -280,7 +287,7 @@ function holdsProgram(entry: PackedApp, dir: string, user: string | undefined): 
     others.push(`${basename(exe)} is ${program.name} ${program.version || 'of no stated version'}`);
   }
   return others.length
-    ? `does not hold an affected build: ${others.join('; ')}`
+    ? `${unreadable ? 'is not shown to hold' : 'does not hold'} an affected build: ${others.join('; ')}`
     : `does not hold the app: no program named ${names.join(' or ')} in it`;
 }
 

@@ -98,6 +98,9 @@ const PROFILE_FOLDERS = [
  * `/Applications`, `Program Files`) is protected without being listed; `**` protects a whole subtree.
  */
 const SYSTEM_FOLDERS = [
+  'windows/system32',
+  'windows/syswow64',
+  'windows/winsxs',
   'windows/**',
   'program files/common files',
   'program files (x86)/common files',
@@ -159,7 +162,8 @@ const SYSTEM_FOLDERS = [
 ];
 
 interface Rule {
-  segments: string[];
+  /** One test per name, from the root down. */
+  segments: ((name: string) => boolean)[];
   kind: Kind;
   /** Protects everything below `segments` too. */
   subtree: boolean;
@@ -177,11 +181,13 @@ const RULES: Rule[] = [
 
 function rule(pattern: string, kind: Kind): Rule {
   const subtree = pattern.endsWith('/**');
-  return { segments: (subtree ? pattern.slice(0, -3) : pattern).split('/'), kind, subtree };
+  const names = (subtree ? pattern.slice(0, -3) : pattern).split('/');
+  return { segments: names.map(nameTest), kind, subtree };
 }
 
-function segmentMatches(pattern: string, name: string): boolean {
-  if (!pattern.includes('*')) return pattern === name;
+/** A test of one lower-cased name against a pattern where `*` is any run of characters. */
+function nameTest(pattern: string): (name: string) => boolean {
+  if (!pattern.includes('*')) return (name) => name === pattern;
   const regex = new RegExp(
     `^${pattern
       .split('*')
@@ -189,7 +195,7 @@ function segmentMatches(pattern: string, name: string): boolean {
       .join('.*')}$`,
     's',
   );
-  return regex.test(name);
+  return (name) => regex.test(name);
 }
 
 /**
@@ -200,16 +206,18 @@ function segmentMatches(pattern: string, name: string): boolean {
 export function protectedReason(segments: readonly string[]): string | undefined {
   const names = segments.map((s) => s.toLowerCase());
   if (names.length <= 1) return 'is the system root or a folder directly below it, never removed whole';
+  let within: Rule | undefined;
   let holds = false;
   for (const r of RULES) {
     const common = Math.min(names.length, r.segments.length);
     let matches = true;
     for (let i = 0; i < common && matches; i++)
-      matches = segmentMatches(r.segments[i] as string, names[i] as string);
+      matches = (r.segments[i] as (name: string) => boolean)(names[i] as string);
     if (!matches) continue;
-    if (names.length === r.segments.length || (r.subtree && names.length > r.segments.length))
-      return `is ${r.kind}, never removed whole`;
+    if (names.length === r.segments.length) return `is ${r.kind}, never removed whole`;
     if (names.length < r.segments.length) holds = true;
+    else if (r.subtree) within ??= r;
   }
+  if (within) return `lies in ${within.kind}, never removed`;
   return holds ? 'holds system folders or user profiles, never removed whole' : undefined;
 }
