@@ -29,13 +29,18 @@ export function emptyIntel(): IntelSet {
   return { packs: [], indicators: [], apps: [], yara: [] };
 }
 
-/** Merges `from` into `into` and returns `into`. */
+/** Merges `from` into `into` and returns `into`; any size (no spread of large arrays onto the stack). */
 export function mergeIntel(into: IntelSet, from: IntelSet): IntelSet {
-  into.packs.push(...from.packs);
-  into.indicators.push(...from.indicators);
-  into.apps.push(...from.apps);
-  into.yara.push(...from.yara);
+  appendAll(into.packs, from.packs);
+  appendAll(into.indicators, from.indicators);
+  appendAll(into.apps, from.apps);
+  appendAll(into.yara, from.yara);
   return into;
+}
+
+/** `into.push(...from)` for arrays of any length. */
+export function appendAll<T>(into: T[], from: readonly T[]): void {
+  for (const item of from) into.push(item);
 }
 
 /** Indicator counts by kind, plus `yara-files` and `apps`, for a PackRef. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
 import { storedKeyList } from './feed.js';
-import { emptyIntel, type IntelSet, mergeIntel } from './intel.js';
+import { appendAll, emptyIntel, type IntelSet, mergeIntel } from './intel.js';
 import { applyKeyList, ROOT_KEYS } from './key-list.js';
 import type { TrustedKey } from './keys.js';
 import { loadLocalIntel } from './local-intel.js';
@@ -78,7 +78,7 @@ export async function loadIntel(
     mergeIntel(intel, readPackContent(pack));
   }
   const local = await loadLocalIntel(options.iocFiles, options.yaraPaths);
-  diagnostics.push(...local.diagnostics);
+  appendAll(diagnostics, local.diagnostics);
   return { intel: mergeIntel(intel, local.intel), diagnostics };
 }
 

@@ -3,7 +3,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { errorMessage, UserError } from '../core/errors.js';
 import type { Indicator } from '../core/indicator.js';
-import { countIntel, type IntelSet, type PackedIndicator, type YaraSource } from './intel.js';
+import { appendAll, countIntel, type IntelSet, type PackedIndicator, type YaraSource } from './intel.js';
 import { iocListKindFromName, parseIocList } from './ioc-list.js';
 import { IndicatorFileSchema } from './pack-content.js';
 
@@ -25,8 +25,9 @@ export async function loadLocalIntel(
     const parsed = text.trimStart().startsWith('{')
       ? parseIndicatorsJson(text, file)
       : parseIocList(text, file, iocListKindFromName(basename(file)));
-    diagnostics.push(...parsed.diagnostics);
-    for (const indicator of parsed.indicators) indicators.push({ ...indicator, packId: LOCAL_PACK_ID });
+    appendAll(diagnostics, parsed.diagnostics);
+    for (const indicator of parsed.indicators)
+      indicators.push(Object.assign(indicator, { packId: LOCAL_PACK_ID }));
     files.push(resolve(file));
   }
 
