@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'PACK_TAMPERED'
   | 'PACK_EXPIRED'
   | 'PACK_ROLLBACK'
+  | 'STORE_LOCKED'
   | 'FEED_INVALID'
   | 'NETWORK'
   | 'KEY_INVALID'
