@@ -132,6 +132,8 @@ describe('planRemediation on Windows install paths from Uninstall keys', () => {
       'Program Files/Common Files/3CXDesktopApp.exe': exe('18.12.416'),
       'Windows/System32/3CXDesktopApp.exe': exe('18.12.416'),
       'Users/alice/NTUSER.DAT': 'hive',
+      'Users/alice/Documents/Work/3CXDesktopApp.exe': exe('18.12.416'),
+      'Users/alice/Documents/Work/thesis.docx': 'years of work',
     });
 
   it('maps the path into the image and checks what the folder holds, whatever its spelling', () => {
@@ -153,6 +155,7 @@ describe('planRemediation on Windows install paths from Uninstall keys', () => {
       key(`C:\\${install.replaceAll('/', '\\')}\\..\\..`),
       key('C:\\Program Files\\3CX Phone\\Update.exe'),
       key('C:\\Program Files\\Gone'),
+      key('C:\\Users\\alice\\Documents\\Work', 'alice'),
     ]);
     expect(result.steps).toEqual([`/${install}`, '/Program Files/3CX Phone']);
     expect(result.refused).toEqual([
@@ -169,9 +172,11 @@ describe('planRemediation on Windows install paths from Uninstall keys', () => {
       `C:\\${install.replaceAll('/', '\\')}\\..\\..: has . or .. in it`,
       '/Program Files/3CX Phone/Update.exe: is not a folder',
       'C:\\Program Files\\Gone: does not exist',
+      // A program planted beside the user's files does not make them an install.
+      "/Users/alice/Documents/Work: lies in a user's Documents folder, never removed as an install",
     ]);
     // What the keys say to run and delete is still listed for every claim.
-    expect(result.other.filter((a) => a === 'registry')).toHaveLength(16);
+    expect(result.other.filter((a) => a === 'registry')).toHaveLength(17);
   });
 
   it('never plans through a junction or symlink, nor a folder whose name is ambiguous', () => {

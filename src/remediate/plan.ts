@@ -11,7 +11,7 @@ import { verdictFor } from '../matchers/app-verdicts.js';
 import type { PackedApp } from '../packs/intel.js';
 import type { InventoryResult } from '../scan/inventory.js';
 import { identify } from './dir-handle.js';
-import { protectedReason } from './protected-paths.js';
+import { dataFolderReason, protectedReason } from './protected-paths.js';
 
 /** One thing removal takes. `quarantine` steps are what `--apply` does; the others are said, not done. */
 export interface PlanStep {
@@ -102,7 +102,8 @@ function addFileSteps(
     return;
   }
   const install = located.path;
-  const refusal = protectedReason(namesBelow(root, install)) ?? holdsApp(entry, app, install);
+  const names = namesBelow(root, install);
+  const refusal = protectedReason(names) ?? dataFolderReason(names) ?? holdsApp(entry, app, install);
   if (refusal) {
     item.refused.push({ path: install, reason: refusal });
     return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { protectedReason } from './protected-paths.js';
+import { dataFolderReason, protectedReason } from './protected-paths.js';
 
 const reason = (path: string) => protectedReason(path.split('/').filter(Boolean));
 
@@ -93,5 +93,18 @@ describe('protectedReason', () => {
       'Library/Application Support/3CX Desktop App',
     ])
       expect(reason(path), path).toBeUndefined();
+  });
+
+  it("refuses installs inside a user's data folders, and nowhere else", () => {
+    const data = (path: string) => dataFolderReason(path.split('/'));
+    expect(data('Users/alice/Documents/Work')).toBe(
+      "lies in a user's Documents folder, never removed as an install",
+    );
+    expect(data('home/bob/Downloads/3cx')).toBe(
+      "lies in a user's Downloads folder, never removed as an install",
+    );
+    expect(data('Users/alice/OneDrive - Contoso/tools')).toBeDefined();
+    expect(data('Users/alice/AppData/Local/Programs/3CXDesktopApp')).toBeUndefined();
+    expect(data('Program Files/Documents/x')).toBeUndefined();
   });
 });

@@ -221,3 +221,30 @@ export function protectedReason(segments: readonly string[]): string | undefined
   if (within) return `lies in ${within.kind}, never removed`;
   return holds ? 'holds system folders or user profiles, never removed whole' : undefined;
 }
+
+/** Folders of a profile that hold the user's own files: no installer puts an app there, a planted program might. */
+const DATA_FOLDERS = new Set([
+  'desktop',
+  'documents',
+  'my documents',
+  'downloads',
+  'music',
+  'pictures',
+  'videos',
+  'movies',
+  'onedrive',
+  'dropbox',
+  'icloud drive',
+]);
+
+/**
+ * Why a folder cannot be an install: it lies in a user's data folder (Documents, Desktop, Downloads...) of a
+ * profile under `users/` or `home/`, where a program planted beside the user's files would take them with it.
+ */
+export function dataFolderReason(segments: readonly string[]): string | undefined {
+  const names = segments.map((s) => s.toLowerCase());
+  const [top, , folder] = names;
+  if ((top !== 'users' && top !== 'home') || folder === undefined || names.length < 4) return undefined;
+  const data = DATA_FOLDERS.has(folder) || folder.startsWith('onedrive - ');
+  return data ? `lies in a user's ${segments[2]} folder, never removed as an install` : undefined;
+}
