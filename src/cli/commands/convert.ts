@@ -1,9 +1,14 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { Indicator } from '../../core/indicator.js';
-import { countByKind, emptyImport, type ImportResult } from '../../packs/interchange/import-result.js';
+import {
+  addRule,
+  countByKind,
+  emptyImport,
+  type ImportResult,
+} from '../../packs/interchange/import-result.js';
 import { exportMispEvent, importMispEvent, importMispFeed } from '../../packs/interchange/misp.js';
 import { exportStix, importStix } from '../../packs/interchange/stix.js';
 import {
@@ -14,8 +19,10 @@ import {
   importCsv,
 } from '../../packs/interchange/text-formats.js';
 import { iocListKindFromName, parseIocList } from '../../packs/ioc-list.js';
+import { MANIFEST_FILE } from '../../packs/manifest.js';
 import { readPackContent } from '../../packs/pack-content.js';
 import { signPack } from '../../packs/sign-pack.js';
+import { describeFsError, parseJson, readUserFile, writeUserFile } from '../../packs/user-files.js';
 import { parseChoice, parseCommandArgs } from '../args.js';
 import { findPack } from '../intel-options.js';
 import { type CliIo, logLine } from '../io.js';
@@ -34,6 +41,7 @@ export async function convert(args: string[], io: CliIo): Promise<number> {
     key: { type: 'string' },
     map: { type: 'string', multiple: true },
     keyring: { type: 'string', multiple: true },
+    force: { type: 'boolean' },
   });
   const [input] = positionals;
   if (!input || positionals.length > 1 || !values.out || Boolean(values.from) === Boolean(values.to)) {
@@ -50,7 +58,11 @@ export async function convert(args: string[], io: CliIo): Promise<number> {
   if (!values.id || !/^[a-z0-9][a-z0-9.-]*$/.test(values.id))
     throw new UserError('USAGE', 'packs convert: --id must be lowercase letters, digits, dots and dashes');
   const map = Object.fromEntries((values.map ?? []).map((m) => m.split('=', 2) as [string, string]));
-  const result = await importFrom(from, resolve(io.cwd, input), values.id, map);
+  refuseToReplace(out, Boolean(values.force));
+  const keyPem = values.key
+    ? readUserFile(resolve(io.cwd, values.key), 'packs convert: key', 1024 * 1024).toString('utf8')
+    : undefined;
+  const result = importFrom(from, resolve(io.cwd, input), values.id, map);
   const counts = countByKind(result);
   io.stdout.write(
     `read ${
@@ -60,83 +72,107 @@ export async function convert(args: string[], io: CliIo): Promise<number> {
     }; rejected ${result.rejected.length}\n`,
   );
   for (const r of result.rejected) logLine(io, `rejected ${r.where}: ${r.reason}`);
-  await mkdir(join(out, 'rules'), { recursive: true });
-  await writeFile(
-    join(out, 'manifest.json'),
-    `${JSON.stringify({ id: values.id, title: values.title ?? values.id, references: [] }, null, 2)}\n`,
-  );
-  await writeFile(
-    join(out, 'indicators.json'),
-    `${JSON.stringify({ schemaVersion: 1, sources: {}, indicators: dedupe(result.indicators) }, null, 2)}\n`,
-  );
-  for (const [name, text] of result.rules)
+  const indicators = dedupe(result.indicators);
+  if (indicators.length < result.indicators.length)
+    logLine(
+      io,
+      `merged ${result.indicators.length - indicators.length} indicators listed more than once (same kind and value)`,
+    );
+  // Written beside the target and moved into place at the end: a failure leaves the old folder as it was.
+  const staging = join(dirname(out), `.${basename(out)}.convert-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    await mkdir(join(staging, 'rules'), { recursive: true });
     await writeFile(
-      join(out, 'rules', name.endsWith('.yar') || name.endsWith('.yara') ? name : `${name}.yar`),
-      text,
+      join(staging, 'manifest.json'),
+      `${JSON.stringify({ id: values.id, title: values.title ?? values.id, references: [] }, null, 2)}\n`,
     );
-  if (values.key) {
-    const keyPath = resolve(io.cwd, values.key);
-    const manifest = await signPack(out, {
-      privateKeyPem: await readFile(keyPath, 'utf8'),
-      keySource: keyPath,
-    });
-    io.stdout.write(`signed ${manifest.id} sequence ${manifest.sequence} in ${out}\n`);
-  } else {
+    await writeFile(
+      join(staging, 'indicators.json'),
+      `${JSON.stringify({ schemaVersion: 1, sources: {}, indicators }, null, 2)}\n`,
+    );
+    for (const [name, text] of result.rules) {
+      await mkdir(dirname(join(staging, 'rules', name)), { recursive: true });
+      await writeFile(join(staging, 'rules', name), text);
+    }
+    const manifest = keyPem
+      ? await signPack(staging, { privateKeyPem: keyPem, keySource: resolve(io.cwd, values.key as string) })
+      : undefined;
+    rmSync(out, { recursive: true, force: true });
+    renameSync(staging, out);
     io.stdout.write(
-      `wrote unsigned ${out}; use it as --ioc ${join(out, 'indicators.json')}, or sign it with packs sign\n`,
+      manifest
+        ? `signed ${manifest.id} sequence ${manifest.sequence} in ${out}\n`
+        : `wrote unsigned ${out}; use it as --ioc ${join(out, 'indicators.json')}, or sign it with packs sign\n`,
     );
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
   return 0;
 }
 
-async function importFrom(
+/**
+ * An existing `out` is replaced only with `--force`, and only when it is a pack folder (it holds a manifest.json)
+ * or empty: a folder of anything else is never removed.
+ */
+function refuseToReplace(out: string, force: boolean): void {
+  const info = statSync(out, { throwIfNoEntry: false });
+  if (!info) return;
+  if (!info.isDirectory())
+    throw new UserError(
+      'USAGE',
+      `packs convert: ${out} exists and is not a folder; give a new folder for --out`,
+    );
+  const entries = readdirSync(out);
+  if (entries.length === 0) return;
+  if (!entries.includes(MANIFEST_FILE))
+    throw new UserError(
+      'USAGE',
+      `packs convert: ${out} is a folder that is not a pack (no ${MANIFEST_FILE}); it is never replaced, give a new folder for --out`,
+    );
+  if (!force)
+    throw new UserError(
+      'USAGE',
+      `packs convert: ${out} already holds a pack; pass --force to replace it (its rules and indicators are removed)`,
+    );
+}
+
+function importFrom(
   from: (typeof FROM)[number],
   input: string,
   prefix: string,
   map: Record<string, string>,
-): Promise<ImportResult> {
-  const json = async (path: string) => {
-    try {
-      return JSON.parse(await readFile(path, 'utf8')) as unknown;
-    } catch (error) {
-      throw new UserError('IOC_INVALID', `${path}: ${(error as Error).message}`);
-    }
-  };
+): ImportResult {
+  const read = (path: string) => readUserFile(path, `packs convert: --from ${from} input`).toString('utf8');
+  const json = (path: string) => parseJson(read(path), path, 'IOC_INVALID');
   switch (from) {
     case 'stix':
-      return importStix(await json(input), prefix);
+      return importStix(json(input), prefix);
     case 'misp':
-      return importMispEvent(await json(input), prefix);
+      return importMispEvent(json(input), prefix);
     case 'misp-feed': {
-      const manifest = await json(join(input, 'manifest.json'));
+      const manifest = json(join(input, 'manifest.json'));
       const events = new Map<string, unknown>();
-      for (const uuid of Object.keys((manifest as object) ?? {})) {
+      for (const uuid of Object.keys((manifest as object | null) ?? {})) {
         const path = join(input, `${uuid}.json`);
-        if (existsSync(path)) events.set(uuid, await json(path).catch(() => undefined));
+        if (!existsSync(path)) continue;
+        try {
+          events.set(uuid, json(path));
+        } catch {
+          // Reported by importMispFeed as listed but unreadable.
+        }
       }
       return importMispFeed({ manifest, event: (uuid) => events.get(uuid) }, prefix);
     }
     case 'csv':
-      return importCsv(await readFile(input, 'utf8'), input, prefix, map);
+      return importCsv(read(input), input, prefix, map);
     case 'loki': {
       const result = emptyImport();
-      const files =
-        existsSync(input) &&
-        readdirSync(input, { withFileTypes: true }).length >= 0 &&
-        !input.endsWith('.txt')
-          ? readdirSync(input)
-              .filter((f) => f.endsWith('.txt'))
-              .map((f) => join(input, f))
-          : [input];
+      const files = filesOf(input, (name) => /\.txt$/i.test(name), result);
       for (const file of files) {
-        const parsed = parseIocList(
-          await readFile(file, 'utf8'),
-          basename(file),
-          iocListKindFromName(basename(file)),
-        );
-        result.indicators.push(
-          ...parsed.indicators.map((i) => ({ ...i, id: `${prefix}.${i.id.slice('local:'.length)}` })),
-        );
+        const parsed = parseIocList(read(file), basename(file), iocListKindFromName(basename(file)));
+        for (const i of parsed.indicators)
+          result.indicators.push({ ...i, id: `${prefix}.${i.id.slice('local:'.length)}` });
         for (const d of parsed.diagnostics)
           result.rejected.push({ where: `${file}:${d.line}`, reason: d.message });
       }
@@ -144,15 +180,45 @@ async function importFrom(
     }
     case 'yara': {
       const result = emptyImport();
-      const files = extname(input)
-        ? [input]
-        : readdirSync(input, { recursive: true, encoding: 'utf8' })
-            .filter((f) => /\.ya?ra?$/i.test(f))
-            .map((f) => join(input, f));
-      for (const file of files) result.rules.set(basename(file), await readFile(file, 'utf8'));
+      for (const file of filesOf(input, (name) => /\.yara?$/i.test(name), result))
+        addRule(
+          result,
+          relative(isFolder(input) ? input : dirname(input), file)
+            .split(sep)
+            .join('/'),
+          read(file),
+        );
       return result;
     }
   }
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/**
+ * The input files: a file named is taken whatever its name; a folder is searched recursively for names that
+ * `wanted` accepts, and every other file is listed as rejected, never skipped silently.
+ */
+function filesOf(input: string, wanted: (name: string) => boolean, result: ImportResult): string[] {
+  const info = statSync(input, { throwIfNoEntry: false });
+  if (!info) throw new UserError('PATH_NOT_FOUND', `packs convert: ${input} does not exist`);
+  if (!info.isDirectory()) return [input];
+  let names: string[];
+  try {
+    names = readdirSync(input, { recursive: true, encoding: 'utf8' }).sort();
+  } catch (error) {
+    throw new UserError('PATH_NOT_FOUND', `packs convert: ${input} ${describeFsError(error)}`);
+  }
+  const files: string[] = [];
+  for (const name of names) {
+    const path = join(input, name);
+    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) continue;
+    if (wanted(basename(name))) files.push(path);
+    else result.rejected.push({ where: path, reason: 'not a file of this format (by its name); not read' });
+  }
+  return files;
 }
 
 async function exportPack(
@@ -172,9 +238,11 @@ async function exportPack(
     rules,
   };
   if (to === 'loki') {
+    if (existsSync(out) && !isFolder(out))
+      throw new UserError('USAGE', `packs convert --to loki: ${out} is a file; give a folder for the lists`);
     await mkdir(out, { recursive: true });
     for (const [name, text] of Object.entries(exportLoki(data.indicators)))
-      await writeFile(join(out, name), text);
+      writeUserFile(join(out, name), text, 'packs convert:');
   } else {
     const text =
       to === 'stix'
@@ -186,7 +254,7 @@ async function exportPack(
             : to === 'rpz'
               ? exportRpz(data.indicators, pack.manifest.id)
               : exportCsv(data.indicators);
-    await writeFile(out, text);
+    writeUserFile(out, text, 'packs convert:');
   }
   io.stdout.write(`wrote ${pack.manifest.id} #${pack.manifest.sequence} as ${to} to ${out}\n`);
   return 0;

@@ -13,6 +13,25 @@ export function emptyImport(): ImportResult {
   return { indicators: [], rules: new Map(), rejected: [] };
 }
 
+/**
+ * Adds a rule file under a safe relative name (`/`-separated, `.yar` or `.yara`) not taken yet: a second `x.yar`
+ * becomes `x-2.yar`, so two inputs never overwrite each other.
+ */
+export function addRule(result: ImportResult, name: string, text: string): string {
+  const parts = name
+    .split(/[\\/]+/)
+    .map((part) => part.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_'))
+    .filter((part) => part !== '');
+  const joined = parts.join('/') || 'rule';
+  const file = /\.yara?$/i.test(joined) ? joined : `${joined}.yar`;
+  const stem = file.replace(/\.yara?$/i, '');
+  const extension = file.slice(stem.length);
+  let unique = file;
+  for (let n = 2; result.rules.has(unique); n++) unique = `${stem}-${n}${extension}`;
+  result.rules.set(unique, text);
+  return unique;
+}
+
 /** Indicator counts by kind (and rule files), for the import summary. */
 export function countByKind(result: ImportResult): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -1,14 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Indicator } from '../../core/indicator.js';
 import { SEVERITIES, type Severity } from '../../core/severity.js';
-import { emptyImport, type ImportResult, indicatorId, normaliseValue } from './import-result.js';
+import { addRule, emptyImport, type ImportResult, indicatorId, normaliseValue } from './import-result.js';
 
-interface MispAttribute {
-  type?: string;
-  value?: string;
-  comment?: string;
-  to_ids?: boolean;
-  Tag?: { name?: string }[];
+/** The attribute fields read, checked at the boundary: an attribute of another shape is a reject, never a crash. */
+const AttributeSchema = z.looseObject({
+  type: z.string().optional(),
+  value: z.string().optional(),
+  comment: z.string().optional(),
+  Tag: z.array(z.looseObject({ name: z.string().optional() })).optional(),
+});
+type MispAttribute = z.infer<typeof AttributeSchema>;
+const EventSchema = z.looseObject({
+  info: z.unknown().optional(),
+  threat_level_id: z.unknown().optional(),
+  Attribute: z.array(z.unknown()).optional(),
+  Object: z.array(z.unknown()).optional(),
+});
+const ObjectSchema = z.looseObject({ Attribute: z.array(z.unknown()).nullable().optional() });
+
+function issueOf(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${issue?.path.join('.') || 'value'}: ${issue?.message}`;
 }
 
 const SIMPLE: Record<string, Indicator['kind']> = {
@@ -30,19 +44,43 @@ export function importMispEvent(
   prefix: string,
   result: ImportResult = emptyImport(),
 ): ImportResult {
-  const event = (json as { Event?: Record<string, unknown> })?.Event;
-  if (!event || typeof event !== 'object') {
-    result.rejected.push({ where: 'event', reason: 'not a MISP event (no "Event" object)' });
+  const parsedEvent = EventSchema.safeParse((json as { Event?: unknown } | null)?.Event);
+  if (!parsedEvent.success) {
+    result.rejected.push({
+      where: 'event',
+      reason: `not a MISP event (${issueOf(parsedEvent.error)} of the "Event" object)`,
+    });
     return result;
   }
+  const event = parsedEvent.data;
   const info = typeof event.info === 'string' ? event.info : 'MISP event';
   const severity = severityFromThreatLevel(event.threat_level_id);
-  const attributes: MispAttribute[] = [
-    ...((event.Attribute as MispAttribute[] | undefined) ?? []),
-    ...((event.Object as { Attribute?: MispAttribute[] }[] | undefined) ?? []).flatMap(
-      (o) => o.Attribute ?? [],
-    ),
-  ];
+  const raw: { where: string; value: unknown }[] = (event.Attribute ?? []).map((value, n) => ({
+    where: `Attribute[${n}]`,
+    value,
+  }));
+  for (const [n, object] of (event.Object ?? []).entries()) {
+    const parsed = ObjectSchema.safeParse(object);
+    if (!parsed.success) {
+      result.rejected.push({
+        where: `${info}: Object[${n}]`,
+        reason: `not a MISP object (${issueOf(parsed.error)})`,
+      });
+      continue;
+    }
+    for (const [m, value] of (parsed.data.Attribute ?? []).entries())
+      raw.push({ where: `Object[${n}].Attribute[${m}]`, value });
+  }
+  const attributes: MispAttribute[] = [];
+  for (const { where, value } of raw) {
+    const parsed = AttributeSchema.safeParse(value);
+    if (parsed.success) attributes.push(parsed.data);
+    else
+      result.rejected.push({
+        where: `${info}: ${where}`,
+        reason: `not a MISP attribute (${issueOf(parsed.error)})`,
+      });
+  }
   for (const attribute of attributes) {
     const type = attribute.type ?? '';
     const value = (attribute.value ?? '').trim();
@@ -79,8 +117,7 @@ export function importMispEvent(
       const [domain = '', ip = ''] = value.split('|');
       add('domain', domain);
       add('ip', ip);
-    } else if (type === 'yara')
-      result.rules.set(`${(attribute.comment || 'misp-rule').replace(/[^A-Za-z0-9._-]+/g, '_')}.yar`, value);
+    } else if (type === 'yara') addRule(result, attribute.comment || 'misp-rule', value);
     else result.rejected.push({ where, reason: `unsupported MISP attribute type ${JSON.stringify(type)}` });
   }
   return result;

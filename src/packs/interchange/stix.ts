@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Indicator } from '../../core/indicator.js';
 import type { Severity } from '../../core/severity.js';
-import { emptyImport, type ImportResult, indicatorId, normaliseValue } from './import-result.js';
+import { addRule, emptyImport, type ImportResult, indicatorId, normaliseValue } from './import-result.js';
+
+/** The shape checked at the boundary: a bundle whose objects are JSON objects (anything else is a reject). */
+const BundleSchema = z.object({ type: z.literal('bundle'), objects: z.array(z.unknown()) });
+const StixObjectSchema = z.record(z.string(), z.unknown());
 
 /** STIX comparison paths we map, and the indicator kind each becomes. */
 const PATHS: Record<string, Indicator['kind']> = {
@@ -25,12 +30,21 @@ const PATHS: Record<string, Indicator['kind']> = {
  */
 export function importStix(json: unknown, prefix: string): ImportResult {
   const result = emptyImport();
-  const objects = (json as { type?: string; objects?: unknown[] })?.objects;
-  if ((json as { type?: string })?.type !== 'bundle' || !Array.isArray(objects)) {
+  const bundle = BundleSchema.safeParse(json);
+  if (!bundle.success) {
     result.rejected.push({ where: 'bundle', reason: 'not a STIX 2.1 bundle (type "bundle" with objects)' });
     return result;
   }
-  for (const object of objects as Record<string, unknown>[]) {
+  for (const [n, entry] of bundle.data.objects.entries()) {
+    const parsed = StixObjectSchema.safeParse(entry);
+    if (!parsed.success) {
+      result.rejected.push({
+        where: `objects[${n}]`,
+        reason: `not a STIX object (${JSON.stringify(entry)})`,
+      });
+      continue;
+    }
+    const object = parsed.data;
     if (object.type !== 'indicator') continue;
     const where = String(object.id ?? object.name ?? 'indicator');
     const pattern = typeof object.pattern === 'string' ? object.pattern : '';
@@ -43,7 +57,7 @@ export function importStix(json: unknown, prefix: string): ImportResult {
     const severity = severityOf(object);
     const references = externalUrls(object);
     if (object.pattern_type === 'yara') {
-      result.rules.set(`${where.replace(/[^A-Za-z0-9._-]+/g, '_')}.yar`, pattern);
+      addRule(result, where, pattern);
       continue;
     }
     if (object.pattern_type !== undefined && object.pattern_type !== 'stix') {
@@ -162,7 +176,7 @@ function externalUrls(object: Record<string, unknown>): string[] {
   const refs = object.external_references;
   return Array.isArray(refs)
     ? refs.flatMap((r) =>
-        typeof (r as { url?: unknown }).url === 'string' ? [(r as { url: string }).url] : [],
+        typeof (r as { url?: unknown } | null)?.url === 'string' ? [(r as { url: string }).url] : [],
       )
     : [];
 }
