@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type Diagnostic, formatDiagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
+import { storedKeyList } from '../packs/feed.js';
 import type { IntelSet } from '../packs/intel.js';
+import { applyKeyList, ROOT_KEYS } from '../packs/key-list.js';
 import { DEFAULT_KEYRING, readKeyringFile } from '../packs/keyring.js';
 import type { TrustedKey } from '../packs/keys.js';
 import { BUNDLED_PACKS_DIR, loadIntel } from '../packs/load-intel.js';
@@ -71,14 +73,19 @@ export async function findPack(
   io: CliIo,
   keyringFiles: string[] | undefined,
 ): Promise<VerifiedPack> {
-  const keyring = await keyringFrom(keyringFiles?.map((p) => resolve(io.cwd, p)));
+  const store = defaultStore();
+  const keyList = storedKeyList(store, ROOT_KEYS);
+  const keyring = applyKeyList(await keyringFrom(keyringFiles?.map((p) => resolve(io.cwd, p))), keyList);
   const given = resolve(io.cwd, wanted);
-  const dirs = existsSync(given)
-    ? [given]
-    : [...defaultStore().currentDirs(), join(BUNDLED_PACKS_DIR, wanted)];
+  const dirs = existsSync(given) ? [given] : [...store.currentDirs(), join(BUNDLED_PACKS_DIR, wanted)];
   for (const dir of dirs) {
     if (!existsSync(join(dir, 'manifest.json'))) continue;
-    const pack = await verifyPack(dir, { keyring });
+    // An installed pack is also checked with the keys trusted for it when it was imported.
+    const installedId =
+      dirname(dir) !== store.dir && dirname(dirname(dir)) === store.dir ? basename(dirname(dir)) : undefined;
+    const pack = await verifyPack(dir, {
+      keyring: installedId ? store.keyringFor(installedId, keyring, keyList) : keyring,
+    });
     if (dir === given || pack.manifest.id === wanted) return pack;
   }
   throw new UserError('USAGE', `no pack ${JSON.stringify(wanted)}`);

@@ -9,6 +9,12 @@ export interface ArchiveEntry {
 
 const BLOCK = 512;
 const MAX_ENTRIES = 10_000;
+/** The largest pack archive file read (what feeds may send too). */
+export const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
+/** A pack archive may inflate to at most this many times its size (JSON and rules compress 5-20 times)... */
+export const MAX_INFLATE_RATIO = 100;
+/** ...unless it stays under this size, which any archive may reach. */
+const INFLATE_FLOOR = 16 * 1024 * 1024;
 
 /** A gzipped POSIX tar (ustar) of regular files: what `packs export` writes and feeds serve. */
 export function writeArchive(entries: readonly ArchiveEntry[]): Buffer {
@@ -43,13 +49,21 @@ export function writeArchive(entries: readonly ArchiveEntry[]): Buffer {
 
 /**
  * Reads a pack archive, refusing anything but regular files with safe relative paths: no `..`, no absolute
- * paths, no backslashes, no links or devices, no duplicates, no truncation. `maxBytes` bounds the unpacked size.
+ * paths, no backslashes, no links or devices, no duplicates, no truncation, no size that is not plain octal.
+ * Inflation stops at `maxBytes` and at MAX_INFLATE_RATIO times the archive's size (a gzip bomb is refused
+ * before it fills memory).
  */
 export function readArchive(gz: Buffer, source: string, maxBytes: number): ArchiveEntry[] {
+  const limit = Math.min(maxBytes, Math.max(INFLATE_FLOOR, gz.length * MAX_INFLATE_RATIO));
   let tar: Buffer;
   try {
-    tar = gunzipSync(gz, { maxOutputLength: maxBytes });
+    tar = gunzipSync(gz, { maxOutputLength: limit });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new UserError(
+        'PACK_INVALID',
+        `${source}: would inflate to more than ${limit} bytes from ${gz.length} (over ${MAX_INFLATE_RATIO} times its size or the ${maxBytes}-byte limit); refused`,
+      );
     throw new UserError(
       'PACK_INVALID',
       `${source}: not a complete gzip archive (${(error as Error).message})`,
@@ -64,14 +78,26 @@ export function readArchive(gz: Buffer, source: string, maxBytes: number): Archi
     if (header.every((b) => b === 0)) break;
     const field = (start: number, length: number) =>
       header.toString('utf8', start, start + length).replace(/\0.*$/s, '');
+    const octal = (start: number, length: number, name: string) => {
+      const text = header
+        .toString('latin1', start, start + length)
+        .replace(/[\0 ]+$/, '')
+        .replace(/^ +/, '');
+      if (!/^[0-7]*$/.test(text))
+        throw new UserError(
+          'PACK_INVALID',
+          `${source}: archive header ${name} at byte ${at} is not an octal number (base-256 and other encodings are refused)`,
+        );
+      return text === '' ? 0 : Number.parseInt(text, 8);
+    };
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (header[i] as number);
-    if (Number.parseInt(field(148, 8).trim(), 8) !== sum)
+    if (octal(148, 8, 'checksum') !== sum)
       throw new UserError('PACK_INVALID', `${source}: archive header checksum is wrong at byte ${at}`);
     const prefix = field(345, 155);
     const path = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
     const type = field(156, 1) || '0';
-    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    const size = octal(124, 12, 'size');
     if (type !== '0')
       throw new UserError(
         'PACK_INVALID',

@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
-import { readArchive, writeArchive } from './archive.js';
+import { MAX_ARCHIVE_BYTES, readArchive, writeArchive } from './archive.js';
 import { fetchBytes } from './http-fetch.js';
 import { applyKeyList, type KeyList, verifyKeyList } from './key-list.js';
 import { loadPrivateKey, signBytes, type TrustedKey, verifyBytes } from './keys.js';
 import { SignatureFileSchema } from './manifest.js';
 import type { PackStore } from './pack-store.js';
+import { parseJson } from './user-files.js';
 import { verifyPack } from './verify-pack.js';
 
 /** `latest.json`: the packs a feed offers now. Signed like a manifest; short-lived, so a frozen feed shows. */
@@ -38,7 +39,7 @@ export type FeedIndex = z.infer<typeof FeedIndexSchema>;
 
 /** Limits on what a feed may send. */
 const MAX_INDEX = 1024 * 1024;
-const MAX_ARCHIVE = 64 * 1024 * 1024;
+const MAX_ARCHIVE = MAX_ARCHIVE_BYTES;
 
 /** The pack's files as an archive (what `packs export` writes and feeds serve). */
 export function packArchive(dir: string, files: readonly string[]): Buffer {
@@ -139,28 +140,43 @@ export interface UpdateOutcome {
   message: string;
 }
 
-const FeedStateSchema = z.object({
-  indexSequence: z.number().int(),
+/** Per feed URL: the HTTP validators of the last index taken whole. */
+const UrlStateSchema = z.object({
   etag: z.string().optional(),
   lastModified: z.string().optional(),
 });
+/** Per feed identity (its trust anchor and signed name, whatever URL served it): the highest index seen. */
+const FeedSeenSchema = z.object({ identity: z.string(), indexSequence: z.number().int() });
+
+export interface UpdateOptions {
+  store: PackStore;
+  keyring: readonly TrustedKey[];
+  roots: readonly TrustedKey[];
+  allowStale: boolean;
+  now?: Date;
+  timeoutMs?: number;
+  /** Remember keys outside `trusted` that signed installed packs (see PackStore.install). */
+  recordTrust?: { trusted: readonly TrustedKey[]; source: string };
+}
 
 /**
  * Fetches a feed and installs what is newer. Every pack is checked on its own (the signed index's digest and size
  * for the archive, then the pack's own signature, digests, sequence and expiry) and installed atomically; a
  * refused pack leaves the installed one untouched and the others still install. A replayed (older) index, an
- * expired index (unless `allowStale`) or a bad signature stops the update before anything is fetched.
+ * expired index (unless `allowStale`) or a bad signature stops the update before anything is fetched. Replay is
+ * judged per feed identity, the root (or key) that signs it and its signed name, so another URL for the same
+ * feed (a mirror, `localhost` for `127.0.0.1`) cannot serve an older index. The whole update holds the store lock.
  */
-export async function updateFromFeed(
+export function updateFromFeed(
   feedUrl: string,
-  options: {
-    store: PackStore;
-    keyring: readonly TrustedKey[];
-    roots: readonly TrustedKey[];
-    allowStale: boolean;
-    now?: Date;
-    timeoutMs?: number;
-  },
+  options: UpdateOptions,
+): Promise<{ outcomes: UpdateOutcome[]; warnings: string[]; notModified: boolean }> {
+  return options.store.withLock(() => updateLocked(feedUrl, options));
+}
+
+async function updateLocked(
+  feedUrl: string,
+  options: UpdateOptions,
 ): Promise<{ outcomes: UpdateOutcome[]; warnings: string[]; notModified: boolean }> {
   const now = options.now ?? new Date();
   const base = feedUrl.endsWith('/') ? feedUrl : `${feedUrl}/`;
@@ -170,14 +186,10 @@ export async function updateFromFeed(
   };
   const warnings: string[] = [];
   const stateFile = join(options.store.dir, '.feeds', `${sha256(Buffer.from(base)).slice(0, 32)}.json`);
-  const state = existsSync(stateFile)
-    ? FeedStateSchema.parse(JSON.parse(readFileSync(stateFile, 'utf8')))
-    : { indexSequence: -1 };
+  const state = readState(stateFile, UrlStateSchema) ?? {};
 
-  const keyring = applyKeyList(
-    options.keyring,
-    await fetchKeyList(base, options.store, options.roots, now, limits),
-  );
+  const signed = await fetchKeyList(base, options.store, options.roots, now, limits);
+  const keyring = applyKeyList(options.keyring, signed?.list);
 
   const conditional: Record<string, string> = {};
   if (state.etag) conditional['if-none-match'] = state.etag;
@@ -193,11 +205,19 @@ export async function updateFromFeed(
   const sigResponse = await fetchBytes(new URL('latest.json.sig', base).href, { ...limits, maxBytes: 4096 });
   if (sigResponse.status !== 200)
     throw new UserError('FEED_INVALID', `${base}latest.json.sig: HTTP ${sigResponse.status}`);
-  const index = verifyIndex(indexResponse.body, sigResponse.body, keyring, base);
-  if (index.sequence < state.indexSequence) {
+  const { index, keyId } = verifyIndex(indexResponse.body, sigResponse.body, keyring, base);
+  const anchor = signed?.list.keys.some((k) => k.keyId === keyId) ? `root:${signed.root}` : `key:${keyId}`;
+  const identity = `${anchor} feed:${index.feed}`;
+  const seenFile = join(
+    options.store.dir,
+    '.feeds',
+    `feed-${sha256(Buffer.from(identity)).slice(0, 32)}.json`,
+  );
+  const seen = readState(seenFile, FeedSeenSchema)?.indexSequence ?? -1;
+  if (index.sequence < seen) {
     throw new UserError(
       'PACK_ROLLBACK',
-      `${base}latest.json: index sequence ${index.sequence} is older than the ${state.indexSequence} already seen (replayed index refused)`,
+      `${base}latest.json: index sequence ${index.sequence} is older than the ${seen} already seen for feed ${JSON.stringify(index.feed)} (replayed index refused)`,
     );
   }
   if (new Date(index.expires) < now) {
@@ -238,11 +258,16 @@ export async function updateFromFeed(
         readArchive(archive.body, entry.archive, MAX_ARCHIVE * 4).map((e) => [e.path, e.bytes]),
       );
       const pack = await options.store.install(files, {
-        keyring,
+        keyring: (id) => options.store.keyringFor(id, keyring, signed?.list),
         allowStale: options.allowStale,
         now,
         source: entry.archive,
+        ...(options.recordTrust ? { recordTrust: options.recordTrust } : {}),
       });
+      if (pack.newlyTrusted)
+        warnings.push(
+          `trusting key ${pack.newlyTrusted.keyId.slice(0, 16)}… (${pack.newlyTrusted.name}) for pack ${pack.manifest.id} from now on (${options.recordTrust?.source})`,
+        );
       if (pack.manifest.id !== entry.id || pack.manifest.sequence !== entry.sequence) {
         warnings.push(
           `${entry.archive}: holds ${pack.manifest.id} #${pack.manifest.sequence}, the index said ${entry.id} #${entry.sequence}`,
@@ -264,10 +289,10 @@ export async function updateFromFeed(
   const lastModified = indexResponse.headers['last-modified'];
   // Remember the index's validators only when everything in it was taken, so a refused pack is tried again.
   const complete = outcomes.every((o) => o.result !== 'refused');
+  writeFileSync(seenFile, JSON.stringify({ identity, indexSequence: Math.max(seen, index.sequence) }));
   writeFileSync(
     stateFile,
     JSON.stringify({
-      indexSequence: index.sequence,
       ...(complete && etag ? { etag } : {}),
       ...(complete && lastModified ? { lastModified } : {}),
     }),
@@ -275,12 +300,24 @@ export async function updateFromFeed(
   return { outcomes, warnings, notModified: false };
 }
 
+/** A small state file of the store, or undefined when absent; a damaged one is a one-line error. */
+function readState<T>(path: string, schema: z.ZodType<T>): T | undefined {
+  if (!existsSync(path)) return undefined;
+  const parsed = schema.safeParse(parseJson(readFileSync(path), path));
+  if (!parsed.success)
+    throw new UserError(
+      'PACK_INVALID',
+      `${path}: ${parsed.error.issues[0]?.message} (remove it to start over)`,
+    );
+  return parsed.data;
+}
+
 function verifyIndex(
   bytes: Buffer,
   signature: Buffer,
   keyring: readonly TrustedKey[],
   base: string,
-): FeedIndex {
+): { index: FeedIndex; keyId: string } {
   let sig: z.infer<typeof SignatureFileSchema>;
   try {
     sig = SignatureFileSchema.parse(JSON.parse(signature.toString('utf8')));
@@ -295,26 +332,32 @@ function verifyIndex(
     );
   if (!verifyBytes(bytes, sig.signature, key))
     throw new UserError('PACK_SIGNATURE', `${base}latest.json does not match its signature`);
-  const parsed = FeedIndexSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  const parsed = FeedIndexSchema.safeParse(parseJson(bytes, `${base}latest.json`, 'FEED_INVALID'));
   if (!parsed.success)
     throw new UserError(
       'FEED_INVALID',
       `${base}latest.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
     );
-  return parsed.data;
+  return { index: parsed.data, keyId: key.keyId };
 }
 
-/** The feed's key list when it has one that verifies and is not older than the stored one (which it replaces). */
+/**
+ * The feed's key list, and the root that signed it, when it has one that verifies and is not older than the
+ * stored one (which it replaces).
+ */
 async function fetchKeyList(
   base: string,
   store: PackStore,
   roots: readonly TrustedKey[],
   now: Date,
   limits: { timeoutMs: number; deadlineMs: number },
-): Promise<KeyList | undefined> {
+): Promise<{ list: KeyList; root: string } | undefined> {
   const stored = storedKeyList(store, roots, now);
   const list = await fetchBytes(new URL('keys.json', base).href, { ...limits, maxBytes: MAX_INDEX });
-  if (list.status === 404) return stored;
+  if (list.status === 404)
+    return stored
+      ? { list: stored, root: signerOf(readFileSync(join(store.dir, 'keys.json.sig'))) }
+      : undefined;
   const sig = await fetchBytes(new URL('keys.json.sig', base).href, { ...limits, maxBytes: 4096 });
   if (list.status !== 200 || sig.status !== 200)
     throw new UserError('FEED_INVALID', `${base}keys.json: HTTP ${list.status}/${sig.status}`);
@@ -328,7 +371,12 @@ async function fetchKeyList(
   mkdirSync(store.dir, { recursive: true });
   writeFileSync(join(store.dir, 'keys.json'), list.body);
   writeFileSync(join(store.dir, 'keys.json.sig'), sig.body);
-  return fresh;
+  return { list: fresh, root: signerOf(sig.body) };
+}
+
+/** The key id in a signature file that has already been verified. */
+function signerOf(signature: Buffer): string {
+  return SignatureFileSchema.parse(parseJson(signature, 'keys.json.sig')).keyId;
 }
 
 /** The key list kept in the store from an earlier update, if it still verifies. */

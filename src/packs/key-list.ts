@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { type TrustedKey, verifyBytes } from './keys.js';
 import { SignatureFileSchema } from './manifest.js';
+import { parseJson } from './user-files.js';
 
 /** The root keys this build pins: they sign only key lists (`keys.json`), never packs. */
 export const ROOT_KEYS: readonly TrustedKey[] = [
@@ -52,7 +53,7 @@ export function verifyKeyList(
     );
   if (!verifyBytes(bytes, sig.signature, root))
     throw new UserError('PACK_SIGNATURE', 'keys.json does not match its signature');
-  const parsed = KeyListSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  const parsed = KeyListSchema.safeParse(parseJson(bytes, 'keys.json'));
   if (!parsed.success)
     throw new UserError(
       'PACK_INVALID',

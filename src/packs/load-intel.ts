@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
@@ -36,22 +36,31 @@ export async function loadIntel(
 ): Promise<{ intel: IntelSet; diagnostics: Diagnostic[] }> {
   const intel = emptyIntel();
   const diagnostics: Diagnostic[] = [];
-  const keyring = options.store
-    ? applyKeyList(options.keyring, storedKeyList(options.store, ROOT_KEYS, options.now))
-    : options.keyring;
-  const verify = (dir: string) =>
+  const keyList = options.store ? storedKeyList(options.store, ROOT_KEYS, options.now) : undefined;
+  const keyring = applyKeyList(options.keyring, keyList);
+  const verify = (dir: string, ring: readonly TrustedKey[] = keyring) =>
     verifyPack(dir, {
-      keyring,
+      keyring: ring,
       requireFresh: options.requireFresh,
       ...(options.now ? { now: options.now } : {}),
     });
-  // Bundled and installed packs: the higher sequence of each id wins.
+  // Bundled and installed packs: the higher sequence of each id wins. An installed pack is also checked with
+  // the keys trusted for it at import, and must be the pack its folder names.
   const chosen = new Map<string, VerifiedPack>();
-  for (const dir of [
-    ...(options.bundled ? await packDirsIn(BUNDLED_PACKS_DIR) : []),
-    ...(options.store?.currentDirs() ?? []),
+  const installed = (options.store?.currentDirs() ?? []).map((dir) => ({
+    dir,
+    id: basename(dirname(dir)),
+  }));
+  for (const { dir, id } of [
+    ...(options.bundled ? await packDirsIn(BUNDLED_PACKS_DIR) : []).map((dir) => ({ dir, id: undefined })),
+    ...installed,
   ]) {
-    const pack = await verify(dir);
+    const pack = await verify(
+      dir,
+      id && options.store ? options.store.keyringFor(id, keyring, keyList) : keyring,
+    );
+    if (id !== undefined && pack.manifest.id !== id)
+      throw new UserError('PACK_INVALID', `pack ${dir}: holds ${pack.manifest.id}, not ${id}`);
     const other = chosen.get(pack.manifest.id);
     if (!other || pack.manifest.sequence > other.manifest.sequence) chosen.set(pack.manifest.id, pack);
   }

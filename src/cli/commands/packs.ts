@@ -1,20 +1,21 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { UserError } from '../../core/errors.js';
 import { isValidRange } from '../../matchers/versions.js';
 import { compileYara } from '../../matchers/yara-engine.js';
-import { readArchive } from '../../packs/archive.js';
+import { MAX_ARCHIVE_BYTES, readArchive } from '../../packs/archive.js';
 import { packArchive, publishFeed, storedKeyList, updateFromFeed } from '../../packs/feed.js';
 import { applyKeyList, KeyListSchema, ROOT_KEYS } from '../../packs/key-list.js';
-import { readKeyringFile } from '../../packs/keyring.js';
+import { DEFAULT_KEYRING, readKeyringFile } from '../../packs/keyring.js';
 import { generateSigningKey, loadPrivateKey, signBytes } from '../../packs/keys.js';
 import { BUNDLED_PACKS_DIR, loadIntel } from '../../packs/load-intel.js';
 import type { PackManifest } from '../../packs/manifest.js';
 import { parseNetworkValue } from '../../packs/network-value.js';
 import { readPackContent } from '../../packs/pack-content.js';
 import { signPack } from '../../packs/sign-pack.js';
+import { parseJson, readUserFile, writeUserFile } from '../../packs/user-files.js';
 import { verifyPack } from '../../packs/verify-pack.js';
 import { parseCommandArgs, parseInteger } from '../args.js';
 import { defaultStore, findPack, keyringFrom } from '../intel-options.js';
@@ -101,8 +102,10 @@ async function keygen(args: string[], io: CliIo): Promise<number> {
       throw new UserError('USAGE', `packs keygen: ${path} exists; refusing to overwrite a key`);
   }
   const { privateKeyPem, key } = generateSigningKey(values.name ?? 'pack signing key');
-  await writeFile(privatePath, privateKeyPem, { mode: 0o600, flag: 'wx' });
-  await writeFile(publicPath, `${JSON.stringify({ keys: [key] }, null, 2)}\n`, { flag: 'wx' });
+  writeUserFile(privatePath, privateKeyPem, 'packs keygen:', { mode: 0o600, exclusive: true });
+  writeUserFile(publicPath, `${JSON.stringify({ keys: [key] }, null, 2)}\n`, 'packs keygen:', {
+    exclusive: true,
+  });
   io.stdout.write(
     `key id ${key.keyId}\nprivate key ${privatePath} (keep it offline)\npublic keyring ${publicPath}\n`,
   );
@@ -121,9 +124,7 @@ async function sign(args: string[], io: CliIo): Promise<number> {
   if (!values.key) throw new UserError('USAGE', 'packs sign: --key FILE is required');
   const dir = resolve(io.cwd, dirArg);
   const keyPath = resolve(io.cwd, values.key);
-  const privateKeyPem = await readFile(keyPath, 'utf8').catch(() => {
-    throw new UserError('KEY_INVALID', `packs sign: cannot read key ${keyPath}`);
-  });
+  const privateKeyPem = readUserFile(keyPath, 'packs sign: key', 1024 * 1024).toString('utf8');
   const manifest = await signPack(dir, {
     privateKeyPem,
     keySource: keyPath,
@@ -244,9 +245,13 @@ async function build(args: string[], io: CliIo): Promise<number> {
   }
   const src = resolve(io.cwd, srcArg);
   const out = resolve(io.cwd, values.out);
-  const previous = existsSync(join(out, 'manifest.json'))
-    ? (JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { sequence?: number }).sequence
-    : undefined;
+  const manifestAt = (dir: string) => {
+    const path = join(dir, 'manifest.json');
+    return parseJson(readUserFile(path, 'packs build:'), path) as Record<string, unknown> | null;
+  };
+  const previous = existsSync(join(out, 'manifest.json')) ? manifestAt(out)?.sequence : undefined;
+  const keyPath = resolve(io.cwd, values.key);
+  const privateKeyPem = readUserFile(keyPath, 'packs build: key', 1024 * 1024).toString('utf8');
   await mkdir(out, { recursive: true });
   await cp(src, out, {
     recursive: true,
@@ -255,14 +260,14 @@ async function build(args: string[], io: CliIo): Promise<number> {
         .split(sep)
         .some((p) => p === 'tests' || p.startsWith('.')),
   });
-  const draftPath = join(out, 'manifest.json');
-  const draft = JSON.parse(await readFile(draftPath, 'utf8')) as Record<string, unknown>;
-  if (previous !== undefined && (typeof draft.sequence !== 'number' || draft.sequence < previous))
+  const draft = manifestAt(out);
+  if (!draft || typeof draft !== 'object' || Array.isArray(draft))
+    throw new UserError('PACK_INVALID', `${join(src, 'manifest.json')}: not a JSON object`);
+  if (typeof previous === 'number' && (typeof draft.sequence !== 'number' || draft.sequence < previous))
     draft.sequence = previous;
-  await writeFile(draftPath, JSON.stringify(draft));
-  const keyPath = resolve(io.cwd, values.key);
+  await writeFile(join(out, 'manifest.json'), JSON.stringify(draft));
   const manifest = await signPack(out, {
-    privateKeyPem: await readFile(keyPath, 'utf8'),
+    privateKeyPem,
     keySource: keyPath,
     ...(values.sequence
       ? { sequence: parseInteger('--sequence', values.sequence, 0, Number.MAX_SAFE_INTEGER) }
@@ -295,14 +300,16 @@ async function publish(args: string[], io: CliIo): Promise<number> {
     );
   }
   const out = resolve(io.cwd, values.out);
-  const previous = existsSync(join(out, 'latest.json'))
-    ? (JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as { sequence: number }).sequence
+  const latest = join(out, 'latest.json');
+  const published = existsSync(latest)
+    ? (parseJson(readUserFile(latest, 'packs publish:'), latest) as { sequence?: unknown } | null)?.sequence
     : -1;
+  const previous = typeof published === 'number' ? published : -1;
   const keyPath = resolve(io.cwd, values.key);
   const index = await publishFeed({
     packDirs: positionals.map((p) => resolve(io.cwd, p)),
     keyring: await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p))),
-    privateKeyPem: await readFile(keyPath, 'utf8'),
+    privateKeyPem: readUserFile(keyPath, 'packs publish: key', 1024 * 1024).toString('utf8'),
     keySource: keyPath,
     outDir: out,
     baseUrl: values['base-url'],
@@ -333,6 +340,12 @@ async function update(args: string[], io: CliIo): Promise<number> {
     throw new UserError('USAGE', 'packs update: give --feed URL (or set CHAINSWEEP_FEED)');
   const store = defaultStore();
   const keyring = await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p)));
+  const recordTrust = values.keyring
+    ? {
+        trusted: applyKeyList(DEFAULT_KEYRING, storedKeyList(store, ROOT_KEYS)),
+        source: `packs update --keyring ${values.keyring.map((p) => resolve(io.cwd, p)).join(' ')}`,
+      }
+    : undefined;
   let refused = 0;
   for (const feed of feeds) {
     try {
@@ -342,6 +355,7 @@ async function update(args: string[], io: CliIo): Promise<number> {
         roots: [...ROOT_KEYS, ...(await rootsFrom(values['root-keyring'], io))],
         allowStale: Boolean(values['allow-stale']),
         ...(values.timeout ? { timeoutMs: parseInteger('--timeout', values.timeout, 1, 3600) * 1000 } : {}),
+        ...(recordTrust ? { recordTrust } : {}),
       });
       for (const w of result.warnings) logLine(io, w);
       if (result.notModified) io.stdout.write(`${feed}: not modified\n`);
@@ -363,20 +377,31 @@ async function importArchive(args: string[], io: CliIo): Promise<number> {
   });
   if (positionals.length !== 1) throw new UserError('USAGE', 'packs import: give one archive file');
   const file = resolve(io.cwd, positionals[0] as string);
-  const bytes = await readFile(file).catch(() => {
-    throw new UserError('PATH_NOT_FOUND', `packs import: cannot read ${file}`);
-  });
+  const bytes = readUserFile(file, 'packs import:', MAX_ARCHIVE_BYTES);
   const store = defaultStore();
-  const keyring = applyKeyList(
-    await keyringFrom(values.keyring?.map((p) => resolve(io.cwd, p))),
-    storedKeyList(store, ROOT_KEYS),
-  );
+  const keyringFiles = values.keyring?.map((p) => resolve(io.cwd, p));
+  const keyList = storedKeyList(store, ROOT_KEYS);
+  const keyring = applyKeyList(await keyringFrom(keyringFiles), keyList);
   const files = new Map(readArchive(bytes, file, 256 * 1024 * 1024).map((e) => [e.path, e.bytes]));
+  // A key given with --keyring is trusted for the pack it installs, and remembered (with how) for that pack only.
   const pack = await store.install(files, {
-    keyring,
+    keyring: (id) => store.keyringFor(id, keyring, keyList),
     allowStale: Boolean(values['allow-stale']),
     source: file,
+    ...(keyringFiles
+      ? {
+          recordTrust: {
+            trusted: applyKeyList(DEFAULT_KEYRING, keyList),
+            source: `packs import ${file} --keyring ${keyringFiles.join(' ')}`,
+          },
+        }
+      : {}),
   });
+  if (pack.newlyTrusted)
+    logLine(
+      io,
+      `trusting key ${pack.newlyTrusted.keyId.slice(0, 16)}… (${pack.newlyTrusted.name}) for pack ${pack.manifest.id} from now on, as given by --keyring`,
+    );
   io.stdout.write(`installed ${pack.manifest.id} #${pack.manifest.sequence} into ${store.dir}\n`);
   return 0;
 }
@@ -391,12 +416,13 @@ async function exportArchive(args: string[], io: CliIo): Promise<number> {
   const wanted = positionals[0] as string;
   const pack = await findPack(wanted, io, values.keyring);
   const out = resolve(io.cwd, values.out);
-  await writeFile(
+  writeUserFile(
     out,
     packArchive(
       pack.dir,
       pack.manifest.files.map((f) => f.path),
     ),
+    'packs export:',
   );
   io.stdout.write(`exported ${pack.manifest.id} #${pack.manifest.sequence} to ${out}\n`);
   return 0;
@@ -408,16 +434,23 @@ async function signKeyList(args: string[], io: CliIo): Promise<number> {
   if (sub !== 'sign' || !file || !values['root-key'])
     throw new UserError('USAGE', 'packs keys sign KEYS_JSON --root-key FILE');
   const path = resolve(io.cwd, file);
-  const bytes = await readFile(path);
-  const parsed = KeyListSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  const bytes = readUserFile(path, 'packs keys sign:', 1024 * 1024);
+  const parsed = KeyListSchema.safeParse(parseJson(bytes, path));
   if (!parsed.success)
     throw new UserError(
       'PACK_INVALID',
       `${path}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
     );
   const keyPath = resolve(io.cwd, values['root-key']);
-  const { privateKey, keyId } = loadPrivateKey(await readFile(keyPath, 'utf8'), keyPath);
-  await writeFile(`${path}.sig`, `${JSON.stringify({ keyId, signature: signBytes(bytes, privateKey) })}\n`);
+  const { privateKey, keyId } = loadPrivateKey(
+    readUserFile(keyPath, 'packs keys sign: root key', 1024 * 1024).toString('utf8'),
+    keyPath,
+  );
+  writeUserFile(
+    `${path}.sig`,
+    `${JSON.stringify({ keyId, signature: signBytes(bytes, privateKey) })}\n`,
+    'packs keys sign:',
+  );
   io.stdout.write(`signed key list version ${parsed.data.version} with root ${keyId.slice(0, 16)}…\n`);
   return 0;
 }
