@@ -1,64 +1,36 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  lchownSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  readSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { stateDir } from '../packs/state-dir.js';
+import { type Journal, JournalWriter, type QuarantineItem, readJournal } from './quarantine-journal.js';
+import { defaultKeyFile, loadKey } from './quarantine-key.js';
+import { type RestoreResult, restoreEntry } from './quarantine-restore.js';
+import { QuarantineWriter, type WriterOptions } from './quarantine-writer.js';
 
-/** One thing moved into quarantine, with what it takes to put it back exactly. */
-export const QuarantineItemSchema = z.object({
-  path: z.string(),
-  kind: z.enum(['file', 'dir', 'symlink']),
-  mode: z.number().int(),
-  uid: z.number().int(),
-  gid: z.number().int(),
-  atimeMs: z.number(),
-  mtimeMs: z.number(),
-  size: z.number().int().optional(),
-  sha256: z.string().optional(),
-  /** File name of the encoded content under payload/. */
-  payload: z.string().optional(),
-  /** Symlink target, kept as written. */
-  target: z.string().optional(),
-});
-export type QuarantineItem = z.infer<typeof QuarantineItemSchema>;
+export type { QuarantineItem } from './quarantine-journal.js';
+export { QuarantineWriter } from './quarantine-writer.js';
 
-export const QuarantineEntrySchema = z.object({
-  id: z.string(),
-  createdAt: z.string(),
-  reason: z.string(),
-  /** complete: every item is in; incomplete: the run stopped part-way (the journal says what is in); restored. */
-  status: z.enum(['complete', 'incomplete', 'restored']),
-  items: z.array(QuarantineItemSchema),
-});
-export type QuarantineEntry = z.infer<typeof QuarantineEntrySchema>;
+/**
+ * complete: every planned path is in; partial: the run ended with some left in place (see `left`); incomplete:
+ * the run stopped part-way after moving something; empty: nothing was moved; restored: put back.
+ */
+export type QuarantineStatus = 'complete' | 'partial' | 'incomplete' | 'empty' | 'restored';
 
-/** Content is stored XOR-ed with this key: it cannot run, and antivirus does not flag it again. */
-const KEY = Buffer.from('chainsweep-quarantine');
-const CHUNK = 1 << 20;
+/** One quarantine entry, as its authenticated journal tells it. */
+export interface QuarantineEntry {
+  id: string;
+  createdAt: string;
+  reason: string;
+  status: QuarantineStatus;
+  /** The root the paths were reached from. */
+  root: string;
+  items: QuarantineItem[];
+  left: { path: string; message: string }[];
+  /** Journal lines that do not authenticate (never restored). */
+  refused: { line: number; path?: string | undefined; reason: string }[];
+}
+
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 
 /** The quarantine folder: $CHAINSWEEP_QUARANTINE, else `quarantine` in chainsweep's state folder. */
@@ -67,280 +39,104 @@ export function defaultQuarantineDir(): string {
 }
 
 /**
- * A folder of quarantine entries. Moving in is copy-then-delete with a journal: the encoded copy is written and
- * synced, its journal line is written and synced, and only then is the original removed, so a crash at any point
- * leaves each file in place, in quarantine, or (briefly) both, never neither.
+ * A folder of quarantine entries, each a journal and stored copies, authenticated with the key in `keyFile`
+ * (made on first use). Moving in copies each file, syncs the copy and its journal line, and only then takes the
+ * file out of its path, so a crash at any point leaves each file in place, in quarantine, or both, never neither.
  */
 export class QuarantineStore {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    readonly keyFile: string = defaultKeyFile(),
+  ) {}
 
-  /** Starts a new entry; call `add` for each path, then `finish`. */
-  begin(reason: string): QuarantineWriter {
+  /**
+   * Starts a new entry for the paths `roots` under `root`: call `add` on the writer for each, then `finish`.
+   */
+  begin(reason: string, root: string, roots: string[], options?: WriterOptions): QuarantineWriter {
+    const key = loadKey(this.keyFile, true);
     const id = `${new Date()
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
     const entryDir = join(this.dir, id);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     mkdirSync(join(entryDir, 'payload'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(entryDir, 'reason.txt'), reason, { mode: 0o600 });
-    return new QuarantineWriter(id, entryDir, reason);
+    const journal = new JournalWriter(join(entryDir, 'journal.ndjson'), key, id);
+    journal.append({ t: 'begin', id, createdAt: idToDate(id), reason, root, roots });
+    return new QuarantineWriter(id, entryDir, key, journal, root, options);
   }
 
-  /** Every entry, newest first; an entry cut short by a crash is rebuilt from its journal and marked incomplete. */
+  /** Every entry, newest first. */
   list(): QuarantineEntry[] {
     if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir)
-      .filter((name) => ID_PATTERN.test(name))
+    const ids = readdirSync(this.dir).filter((name) => ID_PATTERN.test(name));
+    if (ids.length === 0) return [];
+    const key = loadKey(this.keyFile, false, 'cannot read the quarantine');
+    return ids
       .sort()
       .reverse()
-      .map((id) => this.read(id));
+      .map((id) => this.entry(id, key));
   }
 
   read(id: string): QuarantineEntry {
-    if (!ID_PATTERN.test(id))
-      throw new UserError('USAGE', `quarantine: ${JSON.stringify(id)} is not a quarantine id`);
-    const entryDir = join(this.dir, id);
-    if (!existsSync(entryDir)) throw new UserError('USAGE', `quarantine: no entry ${id} in ${this.dir}`);
-    const status = existsSync(join(entryDir, 'restored.json'))
-      ? 'restored'
-      : existsSync(join(entryDir, 'complete'))
-        ? 'complete'
-        : 'incomplete';
-    const journal = existsSync(join(entryDir, 'journal.ndjson'))
-      ? readFileSync(join(entryDir, 'journal.ndjson'), 'utf8')
-      : '';
-    const items = journal
-      .split('\n')
-      .filter((line) => line.trim())
-      .flatMap((line) => {
-        try {
-          return [QuarantineItemSchema.parse(JSON.parse(line))];
-        } catch {
-          return []; // a line torn by a crash: its original was not removed
-        }
-      });
-    const reason = existsSync(join(entryDir, 'reason.txt'))
-      ? readFileSync(join(entryDir, 'reason.txt'), 'utf8')
-      : '';
-    return { id, createdAt: idToDate(id), reason, status, items };
+    return this.entry(id, loadKey(this.keyFile, false, 'cannot read the quarantine'));
   }
 
   /**
-   * Puts every item of an entry back, byte for byte, with mode, owner and times. Refuses before touching anything
-   * when a path is now taken by something else; a path already holding the same content counts as restored.
+   * Puts an entry's authenticated items back exactly (see quarantine-restore.ts). Refuses before touching anything
+   * when a path is now taken by something else; a path already holding the item counts as restored. The entry is
+   * marked restored, and its stored copies removed, only when nothing was refused.
    */
-  restore(id: string): { restored: number; alreadyInPlace: number } {
-    const entry = this.read(id);
-    if (entry.status === 'restored')
-      throw new UserError('USAGE', `quarantine: entry ${id} was already restored`);
+  restore(id: string, procFd?: boolean): RestoreResult {
+    this.checkId(id);
+    const key = loadKey(this.keyFile, false, 'nothing restored');
+    const journal = this.journal(id, key);
+    if (journal.restored) throw new UserError('USAGE', `quarantine: entry ${id} was already restored`);
+    if (!journal.begin)
+      throw new UserError('PACK_TAMPERED', `quarantine: entry ${id} does not authenticate; nothing restored`);
     const entryDir = join(this.dir, id);
-    const inPlace = new Set<string>();
-    for (const item of entry.items) {
-      const existing = lstatOrUndefined(item.path);
-      if (!existing) continue;
-      const same =
-        (item.kind === 'dir' && existing.isDirectory()) ||
-        (item.kind === 'symlink' && existing.isSymbolicLink() && readlinkSync(item.path) === item.target) ||
-        (item.kind === 'file' && existing.isFile() && sha256OfFile(item.path) === item.sha256);
-      if (!same)
-        throw new UserError('USAGE', `quarantine: cannot restore ${item.path}: something else is there now`);
-      inPlace.add(item.path);
+    const result = restoreEntry(entryDir, journal, key, procFd);
+    if (result.refused.length === 0) {
+      const writer = new JournalWriter(join(entryDir, 'journal.ndjson'), key, id);
+      writer.append({ t: 'restored', at: new Date().toISOString(), restored: result.restored });
+      writer.close();
+      rmSync(join(entryDir, 'payload'), { recursive: true, force: true });
     }
-    let restored = 0;
-    const items = [...entry.items].reverse();
-    for (const item of items) {
-      if (inPlace.has(item.path)) continue;
-      mkdirSync(dirname(item.path), { recursive: true });
-      if (item.kind === 'dir') mkdirSync(item.path, { mode: item.mode & 0o7777 });
-      else if (item.kind === 'symlink') symlinkSync(item.target ?? '', item.path);
-      else this.restoreFile(entryDir, item);
-      setOwner(item);
-      restored++;
-    }
-    // Folder times last, since restoring their contents changed them.
-    for (const item of items) {
-      if (item.kind !== 'symlink') utimesSync(item.path, item.atimeMs / 1000, item.mtimeMs / 1000);
-    }
-    writeFileSync(
-      join(entryDir, 'restored.json'),
-      JSON.stringify({ restoredAt: new Date().toISOString(), restored }),
-    );
-    rmSync(join(entryDir, 'payload'), { recursive: true, force: true });
-    return { restored, alreadyInPlace: inPlace.size };
+    return result;
   }
 
-  private restoreFile(entryDir: string, item: QuarantineItem): void {
-    const temp = `${item.path}.chainsweep-restore`;
-    const input = openSync(join(entryDir, 'payload', item.payload ?? ''), 'r');
-    const output = openSync(temp, 'wx', 0o600);
-    const hash = createHash('sha256');
-    try {
-      const buffer = Buffer.allocUnsafe(CHUNK);
-      let position = 0;
-      for (
-        let n = readSync(input, buffer, 0, CHUNK, position);
-        n > 0;
-        n = readSync(input, buffer, 0, CHUNK, position)
-      ) {
-        const plain = xor(buffer.subarray(0, n), position);
-        hash.update(plain);
-        writeSync(output, plain);
-        position += n;
-      }
-      fsyncSync(output);
-    } finally {
-      closeSync(input);
-      closeSync(output);
-    }
-    if (hash.digest('hex') !== item.sha256) {
-      unlinkSync(temp);
-      throw new UserError(
-        'PACK_TAMPERED',
-        `quarantine: stored copy of ${item.path} does not match its SHA-256; left in quarantine`,
-      );
-    }
-    renameSync(temp, item.path);
-    chmodSync(item.path, item.mode & 0o7777);
-  }
-}
-
-/** Moves paths of one entry into quarantine. */
-export class QuarantineWriter {
-  private next = 0;
-  private readonly journal: number;
-  readonly items: QuarantineItem[] = [];
-  /** Paths left in place (special files, and the folders that therefore could not be removed). */
-  readonly leftInPlace: { path: string; message: string }[] = [];
-
-  constructor(
-    readonly id: string,
-    private readonly entryDir: string,
-    readonly reason: string,
-  ) {
-    this.journal = openSync(join(entryDir, 'journal.ndjson'), 'a', 0o600);
-  }
-
-  /**
-   * Quarantines `path` (a file, a symlink, or a folder with everything in it), never following symlinks. Returns
-   * false when something had to be left in place (see `leftInPlace`).
-   */
-  add(path: string): boolean {
-    const stat = lstatSync(path);
-    if (stat.isSymbolicLink()) {
-      this.record({ ...meta(path, stat), kind: 'symlink', target: readlinkSync(path) });
-      unlinkSync(path);
-      return true;
-    }
-    if (stat.isDirectory()) {
-      let all = true;
-      for (const name of readdirSync(path)) all = this.add(join(path, name)) && all;
-      if (!all) {
-        this.leftInPlace.push({ path, message: 'folder kept: something inside it was left in place' });
-        return false;
-      }
-      this.record({ ...meta(path, stat), kind: 'dir' });
-      rmdirSync(path);
-      return true;
-    }
-    if (stat.isFile()) {
-      this.addFile(path);
-      return true;
-    }
-    this.leftInPlace.push({ path, message: 'not a regular file, folder or symlink' });
-    return false;
-  }
-
-  /** Marks the entry complete. */
-  finish(): QuarantineEntry {
-    closeSync(this.journal);
-    writeFileSync(join(this.entryDir, 'complete'), '');
+  private entry(id: string, key: Buffer): QuarantineEntry {
+    const journal = this.journal(id, key);
     return {
-      id: this.id,
-      createdAt: idToDate(this.id),
-      reason: this.reason,
-      status: 'complete',
-      items: this.items,
+      id,
+      createdAt: journal.begin?.createdAt ?? idToDate(id),
+      reason: journal.begin?.reason ?? '',
+      status: statusOf(journal),
+      root: journal.begin?.root ?? '',
+      items: journal.items,
+      left: journal.left,
+      refused: journal.refused,
     };
   }
 
-  private addFile(path: string): void {
-    const payload = String(this.next++);
-    const temp = join(this.entryDir, 'payload', `${payload}.tmp`);
-    const input = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    const output = openSync(temp, 'wx', 0o600);
-    const hash = createHash('sha256');
-    let size = 0;
-    let stat: ReturnType<typeof fstatSync>;
-    try {
-      stat = fstatSync(input);
-      const buffer = Buffer.allocUnsafe(CHUNK);
-      for (
-        let n = readSync(input, buffer, 0, CHUNK, size);
-        n > 0;
-        n = readSync(input, buffer, 0, CHUNK, size)
-      ) {
-        const plain = buffer.subarray(0, n);
-        hash.update(plain);
-        writeSync(output, xor(plain, size));
-        size += n;
-      }
-      fsyncSync(output);
-    } finally {
-      closeSync(input);
-      closeSync(output);
-    }
-    renameSync(temp, join(this.entryDir, 'payload', payload));
-    this.record({ ...meta(path, stat), kind: 'file', size, sha256: hash.digest('hex'), payload });
-    unlinkSync(path);
+  private journal(id: string, key: Buffer): Journal {
+    this.checkId(id);
+    const entryDir = join(this.dir, id);
+    if (!existsSync(entryDir)) throw new UserError('USAGE', `quarantine: no entry ${id} in ${this.dir}`);
+    return readJournal(join(entryDir, 'journal.ndjson'), key, id);
   }
 
-  private record(item: QuarantineItem): void {
-    writeSync(this.journal, `${JSON.stringify(item)}\n`);
-    fsyncSync(this.journal);
-    this.items.push(item);
+  private checkId(id: string): void {
+    if (!ID_PATTERN.test(id))
+      throw new UserError('USAGE', `quarantine: ${JSON.stringify(id)} is not a quarantine id`);
   }
 }
 
-function meta(
-  path: string,
-  stat: { mode: number; uid: number; gid: number; atimeMs: number; mtimeMs: number },
-) {
-  return {
-    path,
-    mode: stat.mode,
-    uid: stat.uid,
-    gid: stat.gid,
-    atimeMs: stat.atimeMs,
-    mtimeMs: stat.mtimeMs,
-  };
-}
-
-function xor(data: Buffer, position: number): Buffer {
-  const out = Buffer.allocUnsafe(data.length);
-  for (let i = 0; i < data.length; i++)
-    out[i] = (data[i] as number) ^ (KEY[(position + i) % KEY.length] as number);
-  return out;
-}
-
-function sha256OfFile(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function setOwner(item: QuarantineItem): void {
-  if (process.getuid?.() !== 0) return;
-  try {
-    lchownSync(item.path, item.uid, item.gid);
-  } catch {
-    // owner not restorable here (another system's ids on a foreign filesystem): content and mode still are
-  }
+function statusOf(journal: Journal): QuarantineStatus {
+  if (journal.restored) return 'restored';
+  if (journal.items.length === 0) return 'empty';
+  if (!journal.ended) return 'incomplete';
+  return journal.left.length ? 'partial' : 'complete';
 }
 
 function idToDate(id: string): string {

@@ -1,86 +1,84 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   symlinkSync,
-  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { QuarantineStore } from '../../src/remediate/quarantine.js';
-import { buildPe, versionInfo } from '../../src/testing/pe-builder.js';
-import { buildHive, uninstallHive } from '../../src/testing/regf-builder.js';
+import {
+  ALICE_INSTALL,
+  exe,
+  runCliAsNobody,
+  snapshot,
+  windowsImage,
+} from '../../src/testing/remediate-image.js';
 import { CLI, runCli } from '../../src/testing/run-cli.js';
 import { tempTree } from '../../src/testing/temp-tree.js';
 
-const exe = (version: string) =>
-  buildPe({
-    version: versionInfo({
-      fileVersion: `${version}.0`,
-      strings: { CompanyName: '3CX', ProductName: '3CX Desktop App', ProductVersion: version },
-    }),
-  });
-/** Every file, folder and link under `dir`: content hash, mode and mtime, to compare a tree before and after. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (path: string) => {
-    const stat = lstatSync(path);
-    const key = relative(dir, path) || '.';
-    if (stat.isSymbolicLink()) out[key] = `link ${readlinkSync(path)}`;
-    else if (stat.isDirectory()) {
-      out[key] = `dir ${(stat.mode & 0o7777).toString(8)}`;
-      for (const name of readdirSync(path)) visit(join(path, name));
-    } else
-      out[key] =
-        `file ${(stat.mode & 0o7777).toString(8)} ${Math.round(stat.mtimeMs)} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
-  };
-  visit(dir);
-  return out;
+/** Lines in the journal of the first entry in `quarantine` (0 while there is none). */
+function journalLines(quarantine: string): number {
+  const entries = existsSync(quarantine) ? readdirSync(quarantine).filter((n) => /^\d{8}T/.test(n)) : [];
+  const journal = entries[0] ? join(quarantine, entries[0], 'journal.ndjson') : '';
+  return journal && existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').length : 0;
 }
 
-function windowsImage(): string {
-  const image = tempTree({
-    'Windows/System32/config/SOFTWARE': buildHive({ name: 'ROOT' }),
-    'Users/alice/AppData/Local/Programs/3CXDesktopApp/3CXDesktopApp.exe': exe('18.12.416'),
-    'Users/alice/AppData/Local/Programs/3CXDesktopApp/app/ffmpeg.dll': buildPe({ dll: true }),
-    'Users/alice/AppData/Local/Programs/3CXDesktopApp/app/resources/app.asar': 'asar archive',
-    'Users/alice/AppData/Roaming/3CXDesktopApp/config.json': '{"user":"alice"}',
-    'Users/alice/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/3CX Desktop App.lnk': 'shortcut',
-    'Users/alice/Documents/notes.txt': 'keep me',
-    'Users/alice/NTUSER.DAT': uninstallHive(
-      {
-        '3CXDesktopApp': {
-          DisplayName: '3CX Desktop App',
-          DisplayVersion: '18.12.416',
-          Publisher: '3CX Ltd',
-          InstallLocation: 'C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp',
-          QuietUninstallString:
-            '"C:\\Users\\alice\\AppData\\Local\\Programs\\3CXDesktopApp\\Uninstall 3CXDesktopApp.exe" /currentuser /S',
-        },
-      },
-      { user: true },
-    ),
-    'Users/bob/AppData/Local/Programs/3CXDesktopApp/3CXDesktopApp.exe': exe('18.12.422'),
-    'Users/bob/AppData/Roaming/3CXDesktopApp/config.json': '{"user":"bob"}',
-  });
-  chmodSync(join(image, 'Users/alice/AppData/Local/Programs/3CXDesktopApp/3CXDesktopApp.exe'), 0o751);
-  utimesSync(
-    join(image, 'Users/alice/AppData/Roaming/3CXDesktopApp/config.json'),
-    new Date('2023-03-29T10:00:00Z'),
-    new Date('2023-03-29T10:00:00Z'),
+interface Entry {
+  id: string;
+  status: string;
+  items: { path: string }[];
+}
+
+/** The entries of `quarantine`, as `quarantine list --format json` gives them. */
+async function listEntries(quarantine: string, home?: string): Promise<Entry[]> {
+  const list = await runCli(
+    ['quarantine', 'list', '--quarantine', quarantine, '--format', 'json'],
+    home ? { home } : {},
   );
-  symlinkSync('/etc/passwd', join(image, 'Users/alice/AppData/Local/Programs/3CXDesktopApp/app/link-out'));
-  // alice's Desktop is a link out of the image: a shortcut "on" it must not be touched.
-  const outside = tempTree({ '3CX Desktop App.lnk': 'outside the image' });
-  symlinkSync(outside, join(image, 'Users/alice/Desktop'));
-  return image;
+  expect(list.code, list.stderr).toBe(0);
+  return JSON.parse(list.stdout) as Entry[];
+}
+
+/** Starts `remediate --apply` on `image` with `home` as state folder; resolves with its exit code and output. */
+function startApply(image: string, quarantine: string, home: string) {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'remediate', '--apply', '--root', image, '--quarantine', quarantine],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', CHAINSWEEP_HOME: home },
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+function readlinkOrUndefined(path: string): string | undefined {
+  return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? readlinkSync(path) : undefined;
+}
+
+/** Waits until `ready()` holds, polling (a loaded machine gets up to a minute). */
+async function waitFor(ready: () => boolean): Promise<void> {
+  for (let tries = 0; tries < 2400 && !ready(); tries++) await new Promise((r) => setTimeout(r, 25));
 }
 
 describe('chainsweep remediate (end to end)', () => {
@@ -125,7 +123,7 @@ describe('chainsweep remediate (end to end)', () => {
     expect(readFileSync('/etc/passwd').length).toBeGreaterThan(0);
 
     // Stored so it cannot run and is not the original bytes.
-    const [entry] = new QuarantineStore(quarantine).list();
+    const [entry] = await listEntries(quarantine);
     const stored = readdirSync(join(quarantine, entry?.id ?? '', 'payload'));
     for (const name of stored)
       expect(lstatSync(join(quarantine, entry?.id ?? '', 'payload', name)).mode & 0o111).toBe(0);
@@ -150,26 +148,17 @@ describe('chainsweep remediate (end to end)', () => {
     for (let i = 0; i < 3000; i++) writeFileSync(join(bulk, `f${i}.pak`), `locale file ${i} `.repeat(200));
     const before = snapshot(image);
     const quarantine = join(tempTree(), 'q');
-    const child = spawn(
-      process.execPath,
-      [CLI, 'remediate', '--apply', '--root', image, '--quarantine', quarantine],
-      { stdio: 'ignore' },
-    );
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    // Kill it once it has moved some files (the poll allows a loaded machine up to a minute).
-    for (let tries = 0; tries < 2400; tries++) {
-      await new Promise((r) => setTimeout(r, 25));
-      const entries = existsSync(quarantine) ? readdirSync(quarantine) : [];
-      const journal = entries[0] ? join(quarantine, entries[0], 'journal.ndjson') : '';
-      if (journal && existsSync(journal) && readFileSync(journal, 'utf8').split('\n').length > 50) break;
-    }
+    const home = tempTree();
+    const { child, done } = startApply(image, quarantine, home);
+    // Kill it once it has moved some files.
+    await waitFor(() => journalLines(quarantine) > 50);
     child.kill('SIGKILL');
-    await exited;
+    await done;
 
-    const [entry] = new QuarantineStore(quarantine).list();
+    const [entry] = await listEntries(quarantine, home);
     expect(entry?.status).toBe('incomplete');
     const moved = new Set(entry?.items.map((i) => relative(image, i.path)));
-    expect(moved.size).toBeGreaterThan(50);
+    expect(moved.size).toBeGreaterThan(40);
     for (const [path, state] of Object.entries(before)) {
       if (moved.has(path)) continue;
       // Not recorded as moved: it must still be exactly where it was.
@@ -180,8 +169,165 @@ describe('chainsweep remediate (end to end)', () => {
       ).toBe(true);
       if (state.startsWith('file')) expect(snapshot(join(image, path))['.'], path).toBe(state);
     }
-    const restore = await runCli(['quarantine', 'restore', entry?.id ?? '', '--quarantine', quarantine]);
-    expect(restore.code).toBe(0);
+    const restore = await runCli(['quarantine', 'restore', entry?.id ?? '', '--quarantine', quarantine], {
+      home,
+    });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(snapshot(image)).toEqual(before);
+  });
+
+  it('never touches what a folder is swapped for while it is being removed, and says what it left', async () => {
+    const image = windowsImage();
+    const bulk = join(image, ALICE_INSTALL, 'app/locales');
+    const victim = tempTree();
+    mkdirSync(bulk);
+    for (let i = 0; i < 3000; i++) {
+      writeFileSync(join(bulk, `f${i}.pak`), `locale file ${i} `.repeat(200));
+      writeFileSync(join(victim, `f${i}.pak`), 'not part of the image');
+    }
+    const victimBefore = snapshot(victim);
+    const quarantine = join(tempTree(), 'q');
+    const home = tempTree();
+    const { done } = startApply(image, quarantine, home);
+    // Mid-walk, the folder being emptied is moved aside and a link to the victim put in its place.
+    await waitFor(() => journalLines(quarantine) > 50);
+    renameSync(bulk, `${bulk}.moved`);
+    symlinkSync(victim, bulk);
+    const applied = await done;
+
+    expect(snapshot(victim)).toEqual(victimBefore);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(3);
+    expect(applied.stdout).toContain(
+      `left in place: ${bulk}: replaced while it was being removed (now a symlink); not followed`,
+    );
+    expect(readlinkOrUndefined(bulk)).toBe(victim);
+  });
+
+  it('loses no line of a log the app appends to while it is being removed', async () => {
+    const image = windowsImage();
+    const log = join(image, 'Users/alice/AppData/Roaming/3CXDesktopApp/app.log');
+    writeFileSync(log, '');
+    // The app: appends numbered lines, opening its log for each (never creating it), until the log is gone.
+    const app = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs'); const log = process.argv[1]; let n = 0;
+         for (;;) {
+           let fd; try { fd = fs.openSync(log, fs.constants.O_WRONLY | fs.constants.O_APPEND); } catch { break; }
+           fs.writeSync(fd, 'line ' + n + '\\n'); fs.closeSync(fd); n++;
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, n % 4 ? 0 : 1);
+         }
+         process.stdout.write(String(n));`,
+        log,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let written = '';
+    app.stdout.on('data', (d) => {
+      written += d;
+    });
+    const appDone = new Promise((resolve) => app.on('exit', resolve));
+    await waitFor(() => readFileSync(log, 'utf8').length > 1000);
+    const home = tempTree();
+    const quarantine = join(tempTree(), 'q');
+    const applied = await runCli(['remediate', '--apply', '--root', image, '--quarantine', quarantine], {
+      home,
+    });
+    await appDone;
+    expect(applied.code, applied.stderr).toBe(3);
+    const [entry] = await listEntries(quarantine, home);
+    const restore = await runCli(['quarantine', 'restore', entry?.id ?? '', '--quarantine', quarantine], {
+      home,
+    });
+    expect(restore.code, restore.stderr).toBe(0);
+    const lines = Number(written);
+    expect(lines).toBeGreaterThan(100);
+    expect(readFileSync(log, 'utf8')).toBe(Array.from({ length: lines }, (_, i) => `line ${i}\n`).join(''));
+  });
+});
+
+describe('chainsweep remediate without the rights to remove', () => {
+  /** An image of root's that nobody can read, and a state folder of nobody's. */
+  function imageForNobody(): { image: string; home: string; quarantine: string } {
+    const image = windowsImage();
+    chmodSync(image, 0o755);
+    chmodSync(join(image, ALICE_INSTALL, '3CXDesktopApp.exe'), 0o755); // the plan must read it to trust it
+    const home = tempTree();
+    chownSync(home, 65534, 65534);
+    return { image, home, quarantine: join(home, 'q') };
+  }
+
+  it('moves nothing as a user who may not, says so, and journals that nothing moved', async () => {
+    const { image, home, quarantine } = imageForNobody();
+    const before = snapshot(image);
+    const applied = await runCliAsNobody(
+      ['remediate', '--apply', '--root', image, '--quarantine', quarantine],
+      home,
+    );
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(3);
+    expect(applied.stdout).toMatch(/Quarantined 0 files, folders and links/);
+    expect(applied.stdout).toContain(
+      `left in place: ${join(image, ALICE_INSTALL, '3CXDesktopApp.exe')}: permission denied`,
+    );
+    expect(snapshot(image)).toEqual(before);
+    const list = await runCliAsNobody(
+      ['quarantine', 'list', '--quarantine', quarantine, '--format', 'json'],
+      home,
+    );
+    const [entry] = JSON.parse(list.stdout) as Entry[];
+    expect(entry?.status).toBe('empty');
+    expect(entry?.items).toEqual([]);
+  });
+
+  it('journals exactly what moved when one folder cannot be emptied, and restores it', async () => {
+    const { image, home, quarantine } = imageForNobody();
+    // Everything of the install is nobody's except app/resources.
+    const install = join(image, ALICE_INSTALL);
+    for (const path of [
+      '',
+      '3CXDesktopApp.exe',
+      'app',
+      'app/ffmpeg.dll',
+      'app/link-out',
+      'app/resources/app.asar',
+    ])
+      lchownSync(join(install, path), 65534, 65534);
+    for (const path of ['', '..'])
+      chownSync(join(image, 'Users/alice/AppData/Roaming/3CXDesktopApp', path), 65534, 65534);
+    chownSync(join(image, 'Users/alice/AppData/Roaming/3CXDesktopApp/config.json'), 65534, 65534);
+    chownSync(join(install, '..'), 65534, 65534);
+    const before = snapshot(image);
+    const applied = await runCliAsNobody(
+      ['remediate', '--apply', '--root', image, '--quarantine', quarantine],
+      home,
+    );
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(3);
+    expect(applied.stdout).toContain(
+      `left in place: ${join(install, 'app/resources/app.asar')}: permission denied`,
+    );
+    expect(existsSync(join(install, '3CXDesktopApp.exe'))).toBe(false);
+    const list = await runCliAsNobody(
+      ['quarantine', 'list', '--quarantine', quarantine, '--format', 'json'],
+      home,
+    );
+    const [entry] = JSON.parse(list.stdout) as Entry[];
+    expect(entry?.status).toBe('partial');
+    expect(entry?.items.map((i) => relative(image, i.path)).sort()).toEqual([
+      `${ALICE_INSTALL}/3CXDesktopApp.exe`,
+      `${ALICE_INSTALL}/app/ffmpeg.dll`,
+      `${ALICE_INSTALL}/app/link-out`,
+      'Users/alice/AppData/Roaming/3CXDesktopApp',
+      'Users/alice/AppData/Roaming/3CXDesktopApp/config.json',
+    ]);
+    const restore = await runCliAsNobody(
+      ['quarantine', 'restore', entry?.id ?? '', '--quarantine', quarantine],
+      home,
+    );
+    expect(restore.code, restore.stderr).toBe(0);
     expect(snapshot(image)).toEqual(before);
   });
 });

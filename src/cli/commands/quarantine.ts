@@ -7,7 +7,9 @@ import type { CliIo } from '../io.js';
 export const QUARANTINE_HELP = `Usage: chainsweep quarantine list | restore ID [--quarantine DIR] [--format text|json]
 
   list                   entries in the quarantine, newest first
-  restore ID             put an entry's files, folders and links back, byte for byte, with mode and times
+  restore ID             put an entry's files, folders and links back, byte for byte, with owner, mode and
+                         times; items whose journal line or stored copy does not authenticate with the
+                         quarantine key are refused (exit 3) and stay in quarantine
 `;
 
 /** `chainsweep quarantine list|restore`. */
@@ -42,10 +44,11 @@ export async function runQuarantine(args: string[], io: CliIo): Promise<number> 
   }
   if (sub === 'restore' && id && extra.length === 0) {
     const result = store.restore(id);
+    for (const r of result.refused) io.stderr.write(`quarantine: refused ${r.path}: ${r.reason}\n`);
     io.stdout.write(
-      `restored ${result.restored} items of ${id}${result.alreadyInPlace ? ` (${result.alreadyInPlace} were already in place)` : ''}\n`,
+      `restored ${result.restored} items of ${id}${result.alreadyInPlace ? ` (${result.alreadyInPlace} were already in place)` : ''}${result.refused.length ? `; ${result.refused.length} refused, kept in quarantine` : ''}\n`,
     );
-    return 0;
+    return result.refused.length ? 3 : 0;
   }
   throw new UserError('USAGE', 'quarantine: use "list" or "restore ID" (see chainsweep quarantine --help)');
 }

@@ -65,30 +65,44 @@ export async function runRemediate(args: string[], io: CliIo): Promise<number> {
 
   const store = new QuarantineStore(values.quarantine ? at(values.quarantine) : defaultQuarantineDir());
   const targets = plan.flatMap((item) =>
-    item.steps.filter((s) => s.action === 'quarantine').map((s) => s.target),
+    item.steps
+      .filter((s) => s.action === 'quarantine')
+      .map((s) => ({ path: s.target, ...(s.dev && s.ino ? { dev: s.dev, ino: s.ino } : {}) })),
   );
   if (targets.length === 0) {
     io.stdout.write(plan.length ? renderPlan(plan) : 'Nothing to remove.\n');
     return plan.some((i) => i.refused.length) ? 3 : 0;
   }
-  const writer = store.begin(plan.map((i) => `${i.productId}: ${i.title}`).join('\n'));
+  const writer = store.begin(
+    plan.map((i) => `${i.productId}: ${i.title}`).join('\n'),
+    root,
+    targets.map((t) => t.path),
+  );
   for (const target of targets) writer.add(target);
-  const entry = writer.finish();
+  const status = writer.finish();
+  const moved = writer.items.length;
   const summary = {
-    quarantine: { dir: store.dir, id: entry.id, items: entry.items.length, leftInPlace: writer.leftInPlace },
+    quarantine: {
+      dir: store.dir,
+      id: writer.id,
+      status,
+      items: moved,
+      leftInPlace: writer.leftInPlace,
+      notes: writer.notes,
+    },
     plan,
   };
   if (format === 'json') io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
     io.stdout.write(renderPlan(plan));
-    io.stdout.write(
-      `Quarantined ${entry.items.length} files, folders and links as entry ${entry.id} in ${store.dir}\n`,
-    );
+    io.stdout.write(`Quarantined ${moved} files, folders and links as entry ${writer.id} in ${store.dir}\n`);
     for (const left of writer.leftInPlace)
       io.stdout.write(`  left in place: ${left.path}: ${left.message}\n`);
-    io.stdout.write(
-      `Undo with: chainsweep quarantine restore ${entry.id}${values.quarantine ? ` --quarantine ${values.quarantine}` : ''}\n`,
-    );
+    for (const note of writer.notes) io.stdout.write(`  note: ${note.path}: ${note.message}\n`);
+    if (moved)
+      io.stdout.write(
+        `Undo with: chainsweep quarantine restore ${writer.id}${values.quarantine ? ` --quarantine ${values.quarantine}` : ''}\n`,
+      );
   }
   return writer.leftInPlace.length || plan.some((i) => i.refused.length) ? 3 : 0;
 }

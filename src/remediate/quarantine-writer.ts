@@ -1,0 +1,367 @@
+/**
+ * @module Moving planned paths into a quarantine entry without following anything an attacker swaps in: every
+ * folder is walked by open handle (see dir-handle.ts), and every file is copied, journaled, renamed out of its
+ * path in one atomic step, and checked again on its open descriptor after the unlink, so what an app wrote to
+ * it meanwhile is stored too.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type BigIntStats,
+  closeSync,
+  fstatSync,
+  linkSync,
+  readlinkSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { isInside } from '../core/paths.js';
+import { DirHandle, type Identity, identityOf, kindOf, SwappedError, sameIdentity } from './dir-handle.js';
+import { contentMac, type JournalWriter, type QuarantineItem } from './quarantine-journal.js';
+import { type Copied, hashOpenFile, storeCopy } from './quarantine-payload.js';
+
+/** A path the plan names, with the device and inode it had when the plan was made. */
+export interface PlannedPath {
+  path: string;
+  dev?: string;
+  ino?: string;
+}
+
+/** Something the run could not move, or a remark on something it did. */
+export interface Remark {
+  path: string;
+  message: string;
+}
+
+export interface WriterOptions {
+  /** false: check ancestors again before each operation instead of using /proc/self/fd (as where there is none). */
+  procFd?: boolean;
+  /** Called with each path just before it is taken (progress). */
+  onEntry?: (path: string) => void;
+}
+
+/** How often a file still being written to is copied again before its last copy is kept. */
+const MAX_RECOPIES = 5;
+
+/** Moves paths of one entry into quarantine. */
+export class QuarantineWriter {
+  private next = 0;
+  private readonly moved = new Map<number, QuarantineItem>();
+  private readonly stagePrefix = `.chainsweep-${randomBytes(4).toString('hex')}-`;
+  /** Files with more than one name, by device:inode: the item that stored the content, and names still to come. */
+  private readonly links = new Map<string, { n: number; sha256: string; others: number }>();
+  private rootHandle: DirHandle | undefined;
+  /** Paths left in place (special files, what could not be moved, and the folders that therefore stay). */
+  readonly leftInPlace: Remark[] = [];
+  /** Files that were still being written to as they were removed. */
+  readonly notes: Remark[] = [];
+
+  constructor(
+    readonly id: string,
+    private readonly entryDir: string,
+    private readonly key: Buffer,
+    private readonly journal: JournalWriter,
+    private readonly root: string,
+    private readonly options: WriterOptions = {},
+  ) {}
+
+  /** What has been moved so far. */
+  get items(): QuarantineItem[] {
+    return [...this.moved.values()];
+  }
+
+  /**
+   * Quarantines a planned path (a file, a symlink, or a folder with everything in it), reached from the root folder
+   * by folder handles, never following a symlink. A path that is not what the plan saw is left alone. Returns false
+   * when something was left in place (see `leftInPlace`); never throws for what it finds on disk.
+   */
+  add(planned: PlannedPath): boolean {
+    const path = Buffer.from(planned.path);
+    const parts = relative(this.root, planned.path).split(sep).filter(Boolean);
+    if (!isInside(planned.path, this.root) || parts.length === 0)
+      return this.leave(path, 'not inside the root; not touched');
+    const opened: DirHandle[] = [];
+    try {
+      this.rootHandle ??= DirHandle.openRoot(this.root, this.options.procFd);
+      let parent = this.rootHandle;
+      for (const part of parts.slice(0, -1)) {
+        parent = parent.openDir(part);
+        opened.push(parent);
+      }
+      const name = parts.at(-1) ?? '';
+      const stat = parent.lstat(name);
+      if (!stat) return this.leave(path, 'no longer exists');
+      if (planned.dev !== undefined && planned.ino !== undefined && !sameIdentity(stat, planned as Identity))
+        return this.leave(
+          path,
+          `not what the plan saw (now ${kindOf(stat)} with another inode); not touched`,
+        );
+      return this.take(parent, Buffer.from(name), stat);
+    } catch (error) {
+      return error instanceof SwappedError
+        ? this.leave(error.path, error.reason)
+        : this.leave(path, describe(error));
+    } finally {
+      for (const handle of opened) handle.close();
+    }
+  }
+
+  /** Records the end of the run; returns the status it leaves the entry in. */
+  finish(): 'complete' | 'partial' | 'empty' {
+    this.journal.append({ t: 'end' });
+    this.journal.close();
+    this.rootHandle?.close();
+    return this.moved.size === 0 ? 'empty' : this.leftInPlace.length ? 'partial' : 'complete';
+  }
+
+  private take(dir: DirHandle, name: Buffer, stat: BigIntStats): boolean {
+    const path = dir.child(name);
+    try {
+      this.options.onEntry?.(path.toString());
+      if (stat.isDirectory()) return this.takeDir(dir, name, path, stat);
+      if (stat.isSymbolicLink()) return this.takeLink(dir, name, path, stat);
+      if (stat.isFile()) return this.takeFile(dir, name, path, stat);
+      return this.leave(path, 'not a regular file, folder or symlink');
+    } catch (error) {
+      return error instanceof SwappedError
+        ? this.leave(error.path, error.reason)
+        : this.leave(path, describe(error));
+    }
+  }
+
+  private takeDir(dir: DirHandle, name: Buffer, path: Buffer, stat: BigIntStats): boolean {
+    const sub = dir.openDir(name, identityOf(stat));
+    let all = true;
+    try {
+      for (const child of sub.names()) {
+        const childStat = sub.lstat(child);
+        if (childStat) all = this.take(sub, child, childStat) && all;
+      }
+    } finally {
+      sub.close();
+    }
+    if (!all) return this.leave(path, 'folder kept: something inside it was left in place');
+    const now = dir.lstat(name);
+    if (!sameIdentity(now, sub.identity))
+      return this.leave(path, `replaced while it was being removed (now ${kindOf(now)}); not followed`);
+    const n = this.record({ ...meta(path, stat), kind: 'dir' });
+    try {
+      rmdirSync(dir.at(name));
+    } catch (error) {
+      this.cancel(n);
+      const code = (error as NodeJS.ErrnoException).code;
+      return this.leave(
+        path,
+        code === 'ENOTEMPTY' || code === 'EEXIST'
+          ? 'folder kept: something was added to it while it was being removed'
+          : describe(error),
+      );
+    }
+    return true;
+  }
+
+  private takeLink(dir: DirHandle, name: Buffer, path: Buffer, stat: BigIntStats): boolean {
+    const target = readlinkSync(dir.at(name), { encoding: 'buffer' });
+    const n = this.record({
+      ...meta(path, stat),
+      kind: 'symlink',
+      target: target.toString(),
+      ...(isUtf8(target) ? {} : { targetB64: target.toString('base64') }),
+      staged: this.staged(this.next),
+    });
+    return this.stage(dir, name, path, stat, n) && this.unlinkStaged(dir, name, n, path, stat);
+  }
+
+  private takeFile(dir: DirHandle, name: Buffer, path: Buffer, stat: BigIntStats): boolean {
+    const fd = dir.openFile(name);
+    try {
+      const opened = fstatSync(fd, { bigint: true });
+      if (!opened.isFile() || !sameIdentity(opened, identityOf(stat)))
+        throw new SwappedError(path, 'replaced while it was being removed; not followed');
+      const inode = `${opened.dev}:${opened.ino}`;
+      const first = this.links.get(inode);
+      if (first && hashOpenFile(fd) === first.sha256) {
+        if (--first.others === 0) this.links.delete(inode);
+        const n = this.record({
+          ...meta(path, opened),
+          kind: 'hardlink',
+          linkTo: first.n,
+          staged: this.staged(this.next),
+        });
+        return this.stage(dir, name, path, opened, n) && this.unlinkStaged(dir, name, n, path, opened);
+      }
+      const n = this.next;
+      const payload = String(n);
+      let copy = storeCopy(fd, this.payloadPath(payload), contentMac(this.key, this.id, n));
+      this.record({ ...meta(path, opened), kind: 'file', ...copy, payload, staged: this.staged(n) });
+      if (!this.stage(dir, name, path, opened, n)) {
+        rmSync(this.payloadPath(payload), { force: true });
+        return false;
+      }
+      // Out of its path now: whatever was written to it until this moment must be in the stored copy.
+      copy = this.settle(fd, n, copy, path, false);
+      if (!this.unlinkStaged(dir, name, n, path, opened)) return false;
+      copy = this.settle(fd, n, copy, path, true);
+      if (opened.nlink > 1n)
+        this.links.set(inode, { n, sha256: copy.sha256, others: Number(opened.nlink) - 1 });
+      return true;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Copies the file again, as a journaled update, until its content stays what was stored. */
+  private settle(fd: number, n: number, copy: Copied, path: Buffer, last: boolean): Copied {
+    let current = copy;
+    for (let tries = 1; tries <= MAX_RECOPIES; tries++) {
+      if (hashOpenFile(fd) === current.sha256) return current;
+      const item = this.moved.get(n);
+      const stat = fstatSync(fd, { bigint: true });
+      const payload = `${n}.${Number(item?.payload?.split('.')[1] ?? 0) + 1}`;
+      current = storeCopy(fd, this.payloadPath(payload), contentMac(this.key, this.id, n));
+      const times = meta(path, stat);
+      const update = {
+        n,
+        ...current,
+        payload,
+        mode: times.mode,
+        atimeMs: times.atimeMs,
+        mtimeMs: times.mtimeMs,
+      };
+      this.journal.append({ t: 'update', ...update });
+      if (item?.payload) rmSync(this.payloadPath(item.payload), { force: true });
+      if (item) this.moved.set(n, { ...item, ...update });
+    }
+    if (last && hashOpenFile(fd) !== current.sha256)
+      this.notes.push({
+        path: path.toString(),
+        message: 'was still being written to as it was removed; the quarantine holds its last copy',
+      });
+    return current;
+  }
+
+  /** Renames `name` to the item's staged name in the same folder and checks it is what was recorded. */
+  private stage(dir: DirHandle, name: Buffer, path: Buffer, expected: BigIntStats, n: number): boolean {
+    const staged = this.staged(n);
+    try {
+      renameSync(dir.at(name), dir.at(staged));
+    } catch (error) {
+      this.cancel(n);
+      return this.leave(path, describe(error));
+    }
+    if (sameIdentity(dir.lstat(staged), identityOf(expected))) return true;
+    const where = this.putBack(dir, staged, name);
+    this.cancel(n);
+    return this.leave(path, `replaced while it was being removed; left in place${where}`);
+  }
+
+  private unlinkStaged(
+    dir: DirHandle,
+    name: Buffer,
+    n: number,
+    path: Buffer,
+    expected: BigIntStats,
+  ): boolean {
+    const staged = this.staged(n);
+    if (!sameIdentity(dir.lstat(staged), identityOf(expected))) {
+      // Something was renamed over the staged name: what was recorded is out of its folder; the newcomer stays.
+      this.notes.push({
+        path: path.toString(),
+        message: `something else took its staged name ${staged}; left there`,
+      });
+      return true;
+    }
+    try {
+      unlinkSync(dir.at(staged));
+      return true;
+    } catch (error) {
+      const where = this.putBack(dir, staged, name);
+      this.cancel(n);
+      return this.leave(path, `${describe(error)}${where}`);
+    }
+  }
+
+  /** Puts a staged name back where it was, never replacing anything; says where it is when it cannot. */
+  private putBack(dir: DirHandle, staged: string, name: Buffer): string {
+    try {
+      linkSync(dir.at(staged), dir.at(name));
+      unlinkSync(dir.at(staged));
+      return '';
+    } catch {
+      try {
+        if (!dir.lstat(name)) {
+          renameSync(dir.at(staged), dir.at(name));
+          return '';
+        }
+      } catch {
+        // stays under its staged name, said below
+      }
+    }
+    return ` (as ${staged} in its folder)`;
+  }
+
+  private staged(n: number): string {
+    return `${this.stagePrefix}${n}`;
+  }
+
+  private payloadPath(payload: string): string {
+    return join(this.entryDir, 'payload', payload);
+  }
+
+  private record(item: Omit<QuarantineItem, 't' | 'n'>): number {
+    const n = this.next++;
+    const record: QuarantineItem = { t: 'item', n, ...item };
+    this.journal.append(record);
+    this.moved.set(n, record);
+    return n;
+  }
+
+  private cancel(n: number): void {
+    this.journal.append({ t: 'cancel', n });
+    const item = this.moved.get(n);
+    if (item?.payload) rmSync(this.payloadPath(item.payload), { force: true });
+    this.moved.delete(n);
+  }
+
+  private leave(path: Buffer, message: string): false {
+    this.journal.append({ t: 'left', path: path.toString(), message });
+    this.leftInPlace.push({ path: path.toString(), message });
+    return false;
+  }
+}
+
+function isUtf8(bytes: Buffer): boolean {
+  return Buffer.from(bytes.toString()).equals(bytes);
+}
+
+function meta(path: Buffer, stat: BigIntStats) {
+  return {
+    path: path.toString(),
+    ...(isUtf8(path) ? {} : { pathB64: path.toString('base64') }),
+    mode: Number(stat.mode),
+    uid: Number(stat.uid),
+    gid: Number(stat.gid),
+    atimeMs: Number(stat.atimeNs) / 1e6,
+    mtimeMs: Number(stat.mtimeNs) / 1e6,
+  };
+}
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  EBUSY: 'in use',
+  ENOENT: 'vanished while it was being removed',
+  ENOSPC: 'no space left on the device',
+  EIO: 'input/output error',
+  ELOOP: 'replaced by a symlink while it was being removed; not followed',
+  ENOTDIR: 'replaced while it was being removed; not followed',
+};
+
+/** One line for an error met on disk. */
+export function describe(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return (code && REASONS[code]) ?? (code ? `${code} (${message.split(',')[0]})` : String(message ?? error));
+}
