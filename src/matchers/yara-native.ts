@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { YaraSource } from '../packs/intel.js';
+import { findIncludes } from './yara-includes.js';
 import { ruleNamesOf } from './yara-rule-names.js';
 import {
   type CompiledYara,
@@ -13,11 +14,17 @@ import {
 
 /** The slice of the `@litko/yara-x` N-API binding (YARA-X 1.7, Linux x64 build) that we use. */
 interface NativeBinding {
-  compile(source: string, options?: { defineVariables?: Record<string, string> }): NativeRules;
+  compile(source: string, options?: NativeOptions): NativeRules;
   validate(
     source: string,
-    options?: { defineVariables?: Record<string, string> },
+    options?: NativeOptions,
   ): { errors: { message: string }[]; warnings: { message: string }[] };
+}
+/** Compiler options of the binding: includes are on unless `enableIncludes` is false. */
+interface NativeOptions {
+  defineVariables?: Record<string, string>;
+  enableIncludes?: boolean;
+  includeDirectories?: string[];
 }
 interface NativeRules {
   getWarnings(): { message: string }[];
@@ -48,12 +55,20 @@ export function nativeEngineAvailable(): boolean {
 }
 
 const VARIABLES: Record<string, string> = Object.fromEntries(YARA_EXTERNALS.map((name) => [name, '']));
+/** How every file is compiled unless it is the user's own and uses `include`. */
+const NO_INCLUDES: NativeOptions = { defineVariables: VARIABLES, enableIncludes: false };
+
+/** A user's rule file with include statements compiles alone, its includes resolved in its own folder. */
+function optionsFor(source: YaraSource): NativeOptions | undefined {
+  if (source.includeDir === undefined || findIncludes(source.text).length === 0) return undefined;
+  return { defineVariables: VARIABLES, includeDirectories: [source.includeDir] };
+}
 
 /**
  * Compiles with the native YARA-X binding. It has no namespaces, so files are joined into as few groups as keep
  * every rule name unique (a file with a `global` rule stays alone, as its namespace would keep it); each group is
  * one compiled rule set, and matches are mapped back to their file. A group that fails to compile is checked file
- * by file, so one bad file costs only itself.
+ * by file, so one bad file costs only itself. Includes are off, except in a user's file that has them (alone).
  */
 export function compileNative(sources: readonly YaraSource[]): CompiledYara {
   const native = loadBinding();
@@ -62,9 +77,9 @@ export function compileNative(sources: readonly YaraSource[]): CompiledYara {
   const compiled: { rules: NativeRules; names: Map<string, YaraSource> }[] = [];
   const accepted = new Set<YaraSource>();
 
-  const compileGroup = (group: YaraSource[]): boolean => {
+  const compileGroup = (group: YaraSource[], options = NO_INCLUDES): boolean => {
     try {
-      const rules = native.compile(group.map((s) => s.text).join('\n'), { defineVariables: VARIABLES });
+      const rules = native.compile(group.map((s) => s.text).join('\n'), options);
       for (const warning of rules.getWarnings()) diagnostics.push(warningInGroup(warning.message, group));
       const names = new Map<string, YaraSource>();
       for (const source of group) for (const name of ruleNamesOf(source.text).names) names.set(name, source);
@@ -76,10 +91,19 @@ export function compileNative(sources: readonly YaraSource[]): CompiledYara {
     }
   };
 
-  for (const group of groupByRuleNames(sources)) {
+  const grouped: YaraSource[] = [];
+  for (const source of sources) {
+    const options = optionsFor(source);
+    if (!options) grouped.push(source);
+    else if (!compileGroup([source], options)) {
+      const error = native.validate(source.text, options).errors[0];
+      diagnostics.push(toDiagnostic(error?.message ?? 'does not compile', source.file, 'error'));
+    }
+  }
+  for (const group of groupByRuleNames(grouped)) {
     if (compileGroup(group)) continue;
     const good = group.filter((source) => {
-      const result = native.validate(source.text, { defineVariables: VARIABLES });
+      const result = native.validate(source.text, NO_INCLUDES);
       const error = result.errors[0];
       if (error) diagnostics.push(toDiagnostic(error.message, source.file, 'error'));
       return !error;

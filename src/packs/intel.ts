@@ -14,6 +14,8 @@ export interface YaraSource {
   /** YARA namespace, unique per file so rule names may repeat across files. */
   namespace: string;
   text: string;
+  /** The folder `include` statements resolve against (the user's own rule files); absent, includes are refused. */
+  includeDir?: string;
 }
 
 /** Everything a run matches with, merged from signed packs and local inputs. Plain data: crosses to workers. */

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { errorMessage, UserError } from '../core/errors.js';
 import type { Indicator } from '../core/indicator.js';
@@ -39,6 +39,7 @@ export async function loadLocalIntel(
         file,
         namespace: `local/${file}`,
         text: await readInput(file, 'YARA file'),
+        includeDir: dirname(resolve(file)),
       });
       files.push(resolve(file));
     }

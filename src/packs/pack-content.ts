@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { AffectedAppSchema, IndicatorSchema } from '../core/indicator.js';
+import { findIncludes } from '../matchers/yara-includes.js';
 import { countIntel, type IntelSet, type PackedApp, type PackedIndicator, type YaraSource } from './intel.js';
 import type { VerifiedPack } from './verify-pack.js';
 
@@ -18,6 +19,22 @@ export const AppsFileSchema = z.object({ schemaVersion: z.literal(1), apps: z.ar
 export const INDICATORS_FILE = 'indicators.json';
 export const APPS_FILE = 'apps.json';
 const YARA_EXTENSIONS = new Set(['.yar', '.yara']);
+
+/**
+ * Refuses a pack whose rule files use `include`: what it names lies outside the signed manifest, so the signature
+ * would not cover what runs. One line naming the pack, file and line.
+ */
+export function refuseIncludes(packId: string, files: ReadonlyMap<string, Buffer>): void {
+  for (const [path, bytes] of files) {
+    if (!YARA_EXTENSIONS.has(posix.extname(path).toLowerCase())) continue;
+    const include = findIncludes(bytes.toString('utf8'))[0];
+    if (include)
+      throw new UserError(
+        'PACK_INVALID',
+        `pack ${packId}: ${path}:${include.line}: include ${JSON.stringify(include.target ?? '')} is not allowed: a pack's rules may use only the pack's own files`,
+      );
+  }
+}
 
 /** Turns a verified pack's files into indicators, apps and YARA sources; other files are ignored. */
 export function readPackContent(pack: VerifiedPack): IntelSet {

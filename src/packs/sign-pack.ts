@@ -11,6 +11,7 @@ import {
   SIGNATURE_FILE,
   type SignatureFile,
 } from './manifest.js';
+import { refuseIncludes } from './pack-content.js';
 
 /** The fields an author writes; `sign` fills in files, dates and sequence. */
 const ManifestDraftSchema = PackManifestSchema.pick({ id: true, title: true, references: true }).extend({
@@ -56,6 +57,7 @@ export async function signPack(dir: string, options: SignOptions): Promise<PackM
     references: draft.references,
     files,
   };
+  refuseIncludes(draft.id, contents);
   options.validate?.(manifest, contents);
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   const signature: SignatureFile = { keyId, signature: signBytes(manifestBytes, privateKey) };

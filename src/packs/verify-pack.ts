@@ -11,6 +11,7 @@ import {
   SIGNATURE_FILE,
   SignatureFileSchema,
 } from './manifest.js';
+import { refuseIncludes } from './pack-content.js';
 
 /** A pack whose signature, file sizes and digests have all been checked; only these bytes are ever used. */
 export interface VerifiedPack {
@@ -82,6 +83,7 @@ export async function verifyPack(dir: string, options: VerifyOptions): Promise<V
     }
     files.set(entry.path, bytes);
   }
+  refuseIncludes(manifest.id, files);
 
   const stale = new Date(manifest.expires) < now;
   if (stale && options.requireFresh) {
