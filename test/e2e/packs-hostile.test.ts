@@ -414,3 +414,62 @@ describe('packs convert never drops input and never overwrites a pack', () => {
     expect(readFileSync(join(home, 'notes.txt'), 'utf8')).toBe('mine');
   });
 });
+
+describe('packs sign refuses super-linear regex indicators', () => {
+  it('names the indicator and the reason', async () => {
+    const dir = tempTree({
+      'p/manifest.json': JSON.stringify({ id: 'p', title: 'p', references: [] }),
+      'p/indicators.json': indicatorsFile([
+        {
+          id: 'p.1',
+          kind: 'filename',
+          syntax: 'regex',
+          value: '(a+)+$',
+          title: 't',
+          severity: 'high',
+          confidence: 'high',
+        },
+      ]),
+    });
+    await runCli(['packs', 'keygen', '--out', join(dir, 'k')]);
+    const result = await runCli(['packs', 'sign', join(dir, 'p'), '--key', join(dir, 'k.key')]);
+    expectOneLineError(result);
+    expect(result.stderr).toMatch(/p\.1: regular expression "\(a\+\)\+\$" nests a variable quantifier/);
+  });
+});
+
+describe('regex IOCs in scan', () => {
+  it('rejects super-linear patterns with their lines named, loads the rest, and finishes quickly on a long path', async () => {
+    const deep = Array.from({ length: 14 }, () => 'a'.repeat(250)).join('/');
+    const dir = tempTree({
+      [`target/${deep}/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`]: 'x',
+      'target/x/evil-dropper.exe': 'MZ',
+      'filename-iocs.txt': [
+        '(a+)+$;80',
+        '(a|a)*$;80',
+        '(.*)*x;80',
+        '(\\w+\\s?)+$;80',
+        '\\\\evil-dropper\\.exe$;90',
+      ].join('\n'),
+    });
+    const started = Date.now();
+    const result = await runCli(
+      [
+        'scan',
+        join(dir, 'target'),
+        '--no-bundled',
+        '--ioc',
+        join(dir, 'filename-iocs.txt'),
+        '--format',
+        'json',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(Date.now() - started).toBeLessThan(20_000);
+    for (const line of [1, 2, 3, 4])
+      expect(result.stderr).toMatch(new RegExp(`filename-iocs\\.txt:${line}: .*super-linear`));
+    expect([1, 3], result.stderr).toContain(result.code);
+    const findings = JSON.parse(result.stdout).findings as { subject: { path: string } }[];
+    expect(findings.map((f) => f.subject.path.split('/').pop())).toEqual(['evil-dropper.exe']);
+  });
+});

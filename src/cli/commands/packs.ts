@@ -7,6 +7,7 @@ import { isValidRange } from '../../matchers/versions.js';
 import { compileYara } from '../../matchers/yara-engine.js';
 import { MAX_ARCHIVE_BYTES, readArchive } from '../../packs/archive.js';
 import { packArchive, publishFeed, storedKeyList, updateFromFeed } from '../../packs/feed.js';
+import { toJsRegex } from '../../packs/ioc-list.js';
 import { applyKeyList, KeyListSchema, ROOT_KEYS } from '../../packs/key-list.js';
 import { DEFAULT_KEYRING, readKeyringFile } from '../../packs/keyring.js';
 import { generateSigningKey, loadPrivateKey, signBytes } from '../../packs/keys.js';
@@ -206,6 +207,16 @@ function validateContent(dir: string) {
   return (m: PackManifest, files: ReadonlyMap<string, Buffer>) => {
     const content = readPackContent({ dir, manifest: m, keyId: '', digest: '', stale: false, files });
     for (const indicator of content.indicators) {
+      // Regexes are refused when invalid or super-linear (the matcher would never run them).
+      const regexes = [
+        ...(indicator.syntax === 'regex' ? [indicator.value] : []),
+        ...(indicator.falsePositive ? [indicator.falsePositive] : []),
+      ];
+      for (const pattern of indicator.kind === 'filename' ? regexes : []) {
+        const regex = toJsRegex(pattern);
+        if (regex instanceof Error)
+          throw new UserError('PACK_INVALID', `packs: ${indicator.id}: ${regex.message}`);
+      }
       if (
         ['domain', 'url', 'ip'].includes(indicator.kind) &&
         parseNetworkValue(indicator.value)?.value !== indicator.value

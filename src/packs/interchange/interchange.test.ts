@@ -193,3 +193,53 @@ describe('importers on real-shaped input', () => {
     ).toBe('ip');
   });
 });
+
+describe('hostile and colliding interchange input', () => {
+  it('reports STIX objects that are not objects, and keeps same-named YARA indicators apart', () => {
+    const yara = (id: string, text: string) => ({
+      type: 'indicator',
+      id,
+      pattern_type: 'yara',
+      pattern: text,
+    });
+    const result = importStix(
+      {
+        type: 'bundle',
+        objects: [
+          null,
+          'x',
+          yara('indicator--1', 'rule A { condition: false }'),
+          yara('indicator--1', 'rule B { condition: false }'),
+        ],
+      },
+      's',
+    );
+    expect(result.rejected.map((r) => r.where)).toEqual(['objects[0]', 'objects[1]']);
+    expect([...result.rules.keys()]).toEqual(['indicator--1.yar', 'indicator--1-2.yar']);
+  });
+
+  it('reports MISP attributes of the wrong shape and keeps YARA attributes without comments apart', () => {
+    const result = importMispEvent(
+      {
+        Event: {
+          info: 'e',
+          Attribute: [
+            null,
+            { type: 'domain', value: 7 },
+            { type: 'yara', value: 'rule A {}' },
+            { type: 'yara', value: 'rule B {}' },
+          ],
+          Object: [null, { Attribute: [{ type: 'domain', value: 'ok.example' }] }],
+        },
+      },
+      'm',
+    );
+    expect(result.rejected.map((r) => r.where)).toEqual([
+      'e: Object[0]',
+      'e: Attribute[0]',
+      'e: Attribute[1]',
+    ]);
+    expect([...result.rules.keys()]).toEqual(['misp-rule.yar', 'misp-rule-2.yar']);
+    expect(result.indicators.map((i) => i.value)).toEqual(['ok.example']);
+  });
+});
