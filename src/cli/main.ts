@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { ChainsweepError, UserError } from '../core/errors.js';
 import { EXIT } from '../report/exit-code.js';
 import { runHunt } from './commands/hunt.js';
@@ -7,7 +8,11 @@ import { runQuarantine } from './commands/quarantine.js';
 import { runRemediate } from './commands/remediate.js';
 import { runScan } from './commands/scan.js';
 import type { CliIo } from './io.js';
+import { checkOutputPath } from './output.js';
 import { TOOL_VERSION } from './version.js';
+
+/** Commands that take `--output FILE`: it is checked before they start. */
+const WRITES_OUTPUT = new Set(['scan', 'hunt', 'inventory']);
 
 const HELP = `chainsweep ${TOOL_VERSION}: find, hunt and remove trojanized vendor software
 
@@ -25,10 +30,31 @@ Commands:
 Run "chainsweep <command> --help" for a command's options.
 `;
 
-/** Runs one command line and returns the exit code; never calls process.exit. */
+/**
+ * Runs one command line and returns the exit code; never calls process.exit. Standard output that cannot be
+ * written (a closed pipe, a full disk) is one line on stderr and exit 74, whatever the command would have said.
+ */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let stdoutError: Error | undefined;
+  const onStdoutError = (error: Error) => {
+    stdoutError ??= error;
+  };
+  // Kept for the life of the process: a write that fails may report its error after the command returned.
+  io.stdout.on('error', onStdoutError);
+  const code = await run(argv, io, () => stdoutError !== undefined);
+  await new Promise<void>((flushed) => io.stdout.write('', () => flushed()));
+  if (!stdoutError) return code;
+  io.stderr.write(`chainsweep: cannot write the output to standard output: ${stdoutError.message}\n`);
+  return EXIT.output;
+}
+
+async function run(argv: string[], io: CliIo, stdoutFailed: () => boolean): Promise<number> {
   const [command, ...args] = argv;
   try {
+    if (command && WRITES_OUTPUT.has(command)) {
+      const { values } = parseArgs({ args, strict: false, options: { output: { type: 'string' } } });
+      if (typeof values.output === 'string') checkOutputPath(io, values.output);
+    }
     switch (command) {
       case 'scan':
         return await runScan(args, io);
@@ -56,6 +82,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         throw new UserError('USAGE', `unknown command ${JSON.stringify(command)} (see chainsweep --help)`);
     }
   } catch (error) {
+    if (error instanceof ChainsweepError && error.code === 'OUTPUT') {
+      if (!stdoutFailed()) io.stderr.write(`chainsweep: ${error.message}\n`); // else runCli says it, once
+      return EXIT.output;
+    }
     if (error instanceof UserError) {
       io.stderr.write(`chainsweep: ${error.message}\n`);
       return EXIT.usage;

@@ -1,26 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { arch, availableParallelism, hostname, platform, release } from 'node:os';
-import { resolve } from 'node:path';
+import { sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { UserError } from '../core/errors.js';
-import { type Finding, fingerprint } from '../core/finding.js';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { ChainsweepError, UserError } from '../core/errors.js';
+import type { Finding } from '../core/finding.js';
 import type { Report } from '../core/report.js';
-import { severityRank } from '../core/severity.js';
 import { NetworkMatcher } from '../matchers/network-matcher.js';
 import type { IntelSet, PackedIndicator } from '../packs/intel.js';
 import { CoverageTracker } from '../scan/coverage.js';
 import { walkFiles } from '../scan/walk.js';
-import { type HuntOptions, huntLog, type LogFileResult, type LogHit } from './scan-log.js';
+import { HuntSummary } from './hunt-summary.js';
+import type { WireHit, WorkerMessage } from './hunt-worker.js';
+import type { LogFormat } from './log-formats.js';
+import { type HitSink, type HuntOptions, huntLog, type LogFileResult } from './scan-log.js';
 
 export interface HuntRunOptions extends HuntOptions {
   /** Log files and folders (searched recursively); `-` is standard input. */
   paths: string[];
   intel: IntelSet;
+  /** Problems found loading the intel; rejected lines make the hunt partial. */
+  intelDiagnostics?: readonly Diagnostic[];
   threads?: number;
   toolVersion: string;
-  /** Most findings listed in the report; the rest are counted. */
+  /** Most findings listed in the report (the most severe kept); the rest are counted. */
   maxFindings?: number;
+  /** Receives every hit as a finding, as found (NDJSON); the hunt waits for it. */
+  onFindings?: (findings: Finding[]) => void | Promise<void>;
 }
 
 const NETWORK_KINDS = new Set(['domain', 'url', 'ip']);
@@ -32,28 +39,41 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
   const startedAt = new Date();
   const indicators = options.intel.indicators.filter((i) => NETWORK_KINDS.has(i.kind));
   if (indicators.length === 0) throw new UserError('USAGE', 'hunt: no domain, URL or IP indicators loaded');
-  const files = collectFiles(options.paths);
+  const coverage = new CoverageTracker('logs');
+  const intelCoverage = new CoverageTracker('intel');
+  for (const d of options.intelDiagnostics ?? []) {
+    if (d.level === 'error')
+      intelCoverage.add({
+        path: d.file,
+        code: 'rejected',
+        message: `${d.line ? `line ${d.line}: ` : ''}${d.message}`,
+      });
+  }
+  const files = collectFiles(options.paths, coverage);
   const huntOptions: HuntOptions = {
     ...(options.format ? { format: options.format } : {}),
     ...(options.fields ? { fields: options.fields } : {}),
     ...(options.since ? { since: options.since } : {}),
     ...(options.until ? { until: options.until } : {}),
+    ...(options.year ? { year: options.year } : {}),
+    ...(options.inflate ? { inflate: options.inflate } : {}),
   };
+  const summary = new HuntSummary(options.maxFindings ?? 100_000);
+  const onFindings = options.onFindings;
+  const sinkFor =
+    (file: string): HitSink =>
+    async (hits, format) => {
+      const found = summary.add(file, format, hits, onFindings !== undefined);
+      if (onFindings && found.length) await onFindings(found);
+    };
   const results = await runAll(
     files,
     indicators,
     huntOptions,
     Math.max(1, Math.min(options.threads ?? availableParallelism(), files.length)),
+    sinkFor,
   );
 
-  const coverage = new CoverageTracker('logs');
-  const findings: Finding[] = [];
-  let unlisted = 0;
-  const limit = options.maxFindings ?? 100_000;
-  const clients = new Map<
-    string,
-    { firstSeen?: string; lastSeen?: string; hits: number; indicators: Set<string> }
-  >();
   for (const result of results) {
     for (const p of result.problems) coverage.add(p);
     if (result.counts['long-lines']) {
@@ -63,28 +83,12 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
         message: `${result.counts['long-lines']} records over 16 MiB were skipped`,
       });
     }
-    for (const hit of result.hits) {
-      const client = clients.get(hit.client ?? '(unknown)') ?? { hits: 0, indicators: new Set<string>() };
-      client.hits++;
-      client.indicators.add(hit.indicator.value);
-      if (hit.timestamp) {
-        if (!client.firstSeen || hit.timestamp < client.firstSeen) client.firstSeen = hit.timestamp;
-        if (!client.lastSeen || hit.timestamp > client.lastSeen) client.lastSeen = hit.timestamp;
-      }
-      clients.set(hit.client ?? '(unknown)', client);
-      if (findings.length < limit) findings.push(toFinding(hit));
-      else unlisted++;
-    }
   }
-  findings.sort(
-    (a, b) =>
-      severityRank(a.severity) - severityRank(b.severity) ||
-      (a.subject.log?.timestamp ?? '').localeCompare(b.subject.log?.timestamp ?? '') ||
-      (a.subject.log?.file ?? '').localeCompare(b.subject.log?.file ?? '') ||
-      (a.subject.log?.line ?? 0) - (b.subject.log?.line ?? 0),
-  );
   const finishedAt = new Date();
-  const cov = coverage.toCoverage();
+  const covered = [
+    coverage.toCoverage(),
+    ...(intelCoverage.problemCount ? [intelCoverage.toCoverage()] : []),
+  ];
   return {
     schemaVersion: 1,
     reportId: randomUUID(),
@@ -93,34 +97,23 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
     host: { hostname: hostname(), os: platform(), osRelease: release(), arch: arch() },
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
-    outcome: cov.outcome === 'partial' ? 'partial' : 'complete',
+    outcome: covered.some((c) => c.outcome === 'partial') ? 'partial' : 'complete',
     scope: { paths: files },
     packs: options.intel.packs,
-    coverage: [cov],
+    coverage: covered,
     inventory: { os: 'unknown', apps: [], verdicts: [] },
-    findings,
+    findings: summary.findings(),
     hunt: {
       logs: results.map((r) => ({
         file: r.file,
         format: r.format,
         bytes: r.bytes,
         lines: r.lines,
-        hits: r.hits.length,
+        hits: r.hits,
         counts: r.counts,
       })),
-      clients: [...clients]
-        .map(([client, c]) => ({
-          client,
-          ...(c.firstSeen ? { firstSeen: c.firstSeen } : {}),
-          ...(c.lastSeen ? { lastSeen: c.lastSeen } : {}),
-          hits: c.hits,
-          indicators: [...c.indicators].sort(),
-        }))
-        .sort(
-          (a, b) =>
-            (a.firstSeen ?? '~').localeCompare(b.firstSeen ?? '~') || a.client.localeCompare(b.client),
-        ),
-      unlistedHits: unlisted,
+      clients: summary.clientList(),
+      unlistedHits: summary.unlisted,
     },
     stats: {
       files: results.length,
@@ -133,34 +126,19 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
   };
 }
 
-function toFinding(hit: LogHit): Finding {
-  const i: PackedIndicator = hit.indicator;
-  return {
-    fingerprint: fingerprint(i.packId, i.id, `${hit.file}:${hit.line}`),
-    kind: i.kind,
-    indicatorId: i.id,
-    packId: i.packId,
-    severity: i.severity,
-    confidence: i.confidence,
-    title: i.title,
-    subject: {
-      log: {
-        file: hit.file,
-        line: hit.line,
-        format: hit.format,
-        seen: hit.seen,
-        ...(hit.timestamp ? { timestamp: hit.timestamp } : {}),
-        ...(hit.client ? { client: hit.client } : {}),
-        ...(hit.field ? { field: hit.field } : {}),
-      },
-    },
-    evidence: { indicator: i.value, seen: hit.seen, ...(hit.field ? { field: hit.field } : {}) },
-    references: i.references,
-  };
-}
+/** What hunt says of a path inside a folder that it does not read. */
+const NOT_READ: Partial<Record<string, string>> = {
+  symlink: 'a symbolic link inside a folder is not followed; name it on the command line to hunt it',
+  special: 'a FIFO, socket or device inside a folder is not opened; name it on the command line to hunt it',
+  vanished: 'vanished while the folder was listed',
+};
 
-/** The log files named: files as given, folders searched recursively (symlinks not followed), `-` for stdin. */
-function collectFiles(paths: string[]): string[] {
+/**
+ * The logs named: files, FIFOs and character devices as given (a symlink named is followed), folders searched
+ * recursively (symlinks and special files below them not followed, but reported), `-` for stdin. What cannot be
+ * read goes to `coverage`.
+ */
+function collectFiles(paths: string[], coverage: CoverageTracker): string[] {
   if (paths.length === 0)
     throw new UserError('USAGE', 'hunt: give log files or folders, or - for standard input');
   const files: string[] = [];
@@ -169,39 +147,58 @@ function collectFiles(paths: string[]): string[] {
       files.push('-');
       continue;
     }
-    const full = resolve(path);
+    let stat: ReturnType<typeof statSync>;
     try {
-      statSync(full);
-    } catch {
-      throw new UserError('PATH_NOT_FOUND', `${path}: no such file or directory`);
+      stat = statSync(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        throw new UserError('PATH_NOT_FOUND', `${path}: no such file or directory`);
+      coverage.add({ path, code: 'unreadable', message: `cannot look at it: ${code}` });
+      continue;
     }
-    for (const file of walkFiles(full, {
-      isExcluded: () => false,
-      crossFilesystems: true,
-      mountSkips: new Map(),
-      onSkip: () => {},
-      onUnreadableDir: () => {},
-    })) {
-      files.push(file);
+    if (stat.isFile() || stat.isFIFO() || stat.isCharacterDevice()) files.push(path);
+    else if (!stat.isDirectory())
+      coverage.add({ path, code: 'special', message: 'a socket or block device is not read as a log' });
+    else {
+      // A symlink to a folder is walked through: "link/" resolves the link, the paths below keep its name.
+      const root = lstatSync(path).isSymbolicLink() ? `${path}${sep}` : path;
+      for (const file of walkFiles(root, {
+        isExcluded: () => false,
+        crossFilesystems: true,
+        mountSkips: new Map(),
+        onSkip: (reason, skipped) => {
+          const message = NOT_READ[reason];
+          if (message) coverage.add({ path: skipped, code: reason, message });
+        },
+        onUnreadableDir: (dir, message) => coverage.add({ path: dir, code: 'unreadable', message }),
+      })) {
+        files.push(file);
+      }
     }
   }
   return files;
 }
 
-/** Hunts the files on `threads` worker threads (one file at a time each); stdin is read on this thread. */
+/**
+ * Hunts the files on `threads` worker threads (one file at a time each; stdin is read on this thread), handing
+ * each file's hits to `sinkFor(file)` a block at a time: a thread waits for its block to be taken before reading on.
+ */
 async function runAll(
   files: string[],
   indicators: PackedIndicator[],
   options: HuntOptions,
   threads: number,
+  sinkFor: (file: string) => HitSink,
 ): Promise<LogFileResult[]> {
   const results: LogFileResult[] = [];
   const onDisk = files.filter((f) => f !== '-');
-  if (files.includes('-')) results.push(await huntLog('-', new NetworkMatcher(indicators), options));
+  if (files.includes('-'))
+    results.push(await huntLog('-', new NetworkMatcher(indicators), options, sinkFor('-')));
   if (onDisk.length === 0) return results;
   if (threads <= 1 || onDisk.length === 1) {
     const matcher = new NetworkMatcher(indicators);
-    for (const file of onDisk) results.push(await huntLog(file, matcher, options));
+    for (const file of onDisk) results.push(await huntLog(file, matcher, options, sinkFor(file)));
     return results;
   }
   const queue = [...onDisk];
@@ -209,7 +206,8 @@ async function runAll(
     `./hunt-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
     import.meta.url,
   );
-  await Promise.all(
+  const workers: Worker[] = [];
+  const running = Promise.all(
     Array.from({ length: threads }, async () => {
       const worker = import.meta.url.endsWith('.ts')
         ? new Worker(
@@ -217,12 +215,28 @@ async function runAll(
             { eval: true, workerData: { indicators, options }, resourceLimits: WORKER_LIMITS },
           )
         : new Worker(workerUrl, { workerData: { indicators, options }, resourceLimits: WORKER_LIMITS });
-      let pending: { done: (r: LogFileResult) => void; fail: (e: Error) => void } | undefined;
+      workers.push(worker);
+      let pending: { sink: HitSink; done: (r: LogFileResult) => void; fail: (e: Error) => void } | undefined;
       let ready: () => void = () => {};
-      worker.on('message', (message: LogFileResult | 'ready') =>
-        message === 'ready' ? ready() : pending?.done(message),
+      const take = async (hits: WireHit[], format: LogFormat) => {
+        try {
+          await pending?.sink(
+            hits.map((h) => ({ ...h, indicator: indicators[h.indicator] as PackedIndicator })),
+            format,
+          );
+          worker.postMessage({ type: 'ack' } satisfies WorkerMessage);
+        } catch (error) {
+          pending?.fail(error as Error);
+        }
+      };
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'ready') ready();
+        else if (message.type === 'hits') void take(message.hits, message.format);
+        else if (message.type === 'done') pending?.done(message.result);
+      });
+      worker.on('error', (error) =>
+        pending?.fail(new ChainsweepError('INTERNAL', `hunting failed: ${error.message}`)),
       );
-      worker.on('error', (error) => pending?.fail(error));
       try {
         await new Promise<void>((resolveReady, reject) => {
           ready = resolveReady;
@@ -232,12 +246,8 @@ async function runAll(
           const current = file;
           results.push(
             await new Promise<LogFileResult>((done, fail) => {
-              pending = {
-                done,
-                fail: (error) =>
-                  fail(new UserError('INTERNAL', `hunting ${current} failed: ${error.message}`)),
-              };
-              worker.postMessage(current);
+              pending = { sink: sinkFor(current), done, fail };
+              worker.postMessage({ type: 'file', file: current } satisfies WorkerMessage);
             }),
           );
         }
@@ -246,5 +256,13 @@ async function runAll(
       }
     }),
   );
+  try {
+    await running;
+  } catch (error) {
+    // One failure (a dead worker, an output that cannot be written) stops every thread.
+    queue.length = 0;
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw error;
+  }
   return results.sort((a, b) => onDisk.indexOf(a.file) - onDisk.indexOf(b.file));
 }

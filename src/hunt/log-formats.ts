@@ -25,8 +25,17 @@ export interface LogValue {
 /** What one record says: when, which machine, and the network values in it. */
 export interface LogRecord {
   timestamp?: string;
+  /** Why a time the record holds is not in `timestamp`: unreadable or out of range, or a date without a year. */
+  timeIssue?: 'bad-times' | 'no-year';
   client?: string;
   values: LogValue[];
+}
+
+/** Where the year of a yearless time (syslog's `Mar 29 10:00:00`) comes from: `--year`, else the log's mtime. */
+export interface YearHint {
+  year?: number;
+  /** The log file's modification time; a month later than its month means the previous year. */
+  modified?: Date;
 }
 
 /** The column names of the Zeek TSV header in effect. */
@@ -114,40 +123,50 @@ export const GENERIC_FIELDS = {
   time: ['@timestamp', 'timestamp', 'ts', 'time', 'datetime', 'date'],
 };
 
-/** Reads one record of `format`. Throws on a record the format cannot read; callers fall back to its raw text. */
+/**
+ * Reads one record of `format`. Throws on a record the format cannot read; callers fall back to its raw text. A
+ * time that cannot be read never throws: the record is read without it and `timeIssue` says why.
+ */
 export function parseRecord(
   format: LogFormat,
   text: string,
   zeek: ZeekHeader,
   extraFields: readonly string[] = [],
+  years: YearHint = {},
 ): LogRecord {
   switch (format) {
-    case 'zeek-tsv':
-      return zeekRecord(
-        Object.fromEntries(zeek.fields.map((f, i) => [f, text.split(zeek.separator)[i] ?? ''])),
-        zeek.path,
-      );
+    case 'zeek-tsv': {
+      const columns = text.split(zeek.separator);
+      return zeekRecord(Object.fromEntries(zeek.fields.map((f, i) => [f, columns[i] ?? ''])), zeek.path);
+    }
     case 'zeek-json':
-      return zeekRecord(flatten(JSON.parse(text) as object), undefined);
+      return zeekRecord(flatten(jsonObject(text)), undefined);
     case 'suricata-eve':
-      return suricataRecord(JSON.parse(text) as Record<string, unknown>);
+      return suricataRecord(jsonObject(text));
     case 'squid':
       return squidRecord(text);
     case 'windows-dns':
       return windowsDnsRecord(text);
     case 'sysmon-json':
-      return sysmonRecord(flatten(JSON.parse(text) as object));
+      return sysmonRecord(flatten(jsonObject(text)));
     case 'sysmon-xml':
       return sysmonRecord(sysmonXmlFields(text));
     case 'bind':
-      return bindRecord(text);
+      return bindRecord(text, years);
     case 'dnsmasq':
-      return dnsmasqRecord(text);
+      return dnsmasqRecord(text, years);
     case 'json':
-      return genericJsonRecord(flatten(JSON.parse(text) as object), extraFields);
+      return genericJsonRecord(flatten(jsonObject(text)), extraFields);
     case 'text':
-      return { ...timeInText(text), values: [] };
+      return { ...timeInText(text, years), values: [] };
   }
+}
+
+/** A JSON record that is an object (a number, string, array or null is not a record). */
+function jsonObject(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+  return value as Record<string, unknown>;
 }
 
 function zeekRecord(f: Record<string, unknown>, path: string | undefined): LogRecord {
@@ -181,9 +200,8 @@ function zeekRecord(f: Record<string, unknown>, path: string | undefined): LogRe
     if (typeof a === 'string')
       values.push({ kind: /^[\d.:a-f]+$/i.test(a) ? 'ip' : 'domain', value: a, field: 'answers' });
   }
-  const ts = f.ts;
   return {
-    ...(ts !== undefined && ts !== '-' ? { timestamp: epochOrIso(ts) } : {}),
+    ...timeField(f.ts === '-' ? undefined : f.ts, epochOrIso),
     ...(str('id.orig_h') ? { client: str('id.orig_h') as string } : {}),
     values,
   };
@@ -213,7 +231,7 @@ function suricataRecord(e: Record<string, unknown>): LogRecord {
   add('domain', 'tls.sni');
   add('ip', 'dest_ip');
   return {
-    ...(typeof f.timestamp === 'string' ? { timestamp: new Date(f.timestamp).toISOString() } : {}),
+    ...timeField(f.timestamp, isoTime),
     ...(typeof f.src_ip === 'string' ? { client: f.src_ip } : {}),
     values,
   };
@@ -228,7 +246,7 @@ function squidRecord(line: string): LogRecord {
   else values.push({ kind: 'url', value: url, field: 'url' });
   const server = parts[8]?.split('/')[1];
   if (server && server !== '-') values.push({ kind: 'ip', value: server, field: 'hierarchy' });
-  return { timestamp: epochOrIso(time), ...(client ? { client } : {}), values };
+  return { ...timeField(time, epochOrIso), ...(client ? { client } : {}), values };
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -242,22 +260,22 @@ function windowsDnsRecord(line: string): LogRecord {
     .replace(/\(\d+\)/g, '.');
   const client = /\b(?:Rcv|Snd)\s+([0-9a-fA-F.:]+)/.exec(line)?.[1];
   const when = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?: ?([AP]M))?/.exec(line);
-  let timestamp: string | undefined;
+  let time: Date | undefined;
   if (when) {
     let hour = Number(when[4]);
     if (when[7] === 'PM' && hour < 12) hour += 12;
     if (when[7] === 'AM' && hour === 12) hour = 0;
-    timestamp = new Date(
+    time = new Date(
       Number(when[3]),
       Number(when[1]) - 1,
       Number(when[2]),
       hour,
       Number(when[5]),
       Number(when[6]),
-    ).toISOString();
+    );
   }
   return {
-    ...(timestamp ? { timestamp } : {}),
+    ...timeField(time, (d: Date) => inRange(d.getTime())),
     ...(client ? { client } : {}),
     values: [{ kind: 'domain', value: decoded, field: 'question' }],
   };
@@ -308,7 +326,7 @@ function sysmonRecord(f: Record<string, unknown>): LogRecord {
     'System.TimeCreated.SystemTime',
   );
   const client = pick('Computer', 'host.name', 'computer_name', 'winlog.computer_name', 'System.Computer');
-  return { ...(time ? { timestamp: isoTime(time) } : {}), ...(client ? { client } : {}), values };
+  return { ...timeField(time, isoTime), ...(client ? { client } : {}), values };
 }
 
 /** The named fields of one Sysmon `<Event>` in XML: its `<Data Name=...>` values, Computer and TimeCreated. */
@@ -323,29 +341,31 @@ function sysmonXmlFields(xml: string): Record<string, unknown> {
   return fields;
 }
 
-function bindRecord(line: string): LogRecord {
+function bindRecord(line: string, years: YearHint): LogRecord {
   const m = /client (?:@0x[0-9a-f]+ )?([0-9a-fA-F.:]+)#\d+ \(([^)]*)\): query: (\S+)/.exec(line);
   if (!m) throw new Error('not a BIND query line');
+  // BIND's own `29-Mar-2023 13:00:00.123`; through syslog, syslog's time without a year.
   const when = /^(\d{2})-([A-Za-z]{3})-(\d{4}) (\d{2}:\d{2}:\d{2})(\.\d+)?/.exec(line);
-  const timestamp = when
-    ? new Date(
+  const time = when
+    ? timeField(
         `${when[3]}-${String(MONTHS.indexOf((when[2] ?? '').toLowerCase()) + 1).padStart(2, '0')}-${when[1]}T${when[4]}${when[5] ?? ''}Z`,
-      ).toISOString()
-    : undefined;
+        isoTime,
+      )
+    : timeInText(line, years);
   return {
-    ...(timestamp ? { timestamp } : {}),
+    ...time,
     client: m[1] as string,
     values: [{ kind: 'domain', value: m[3] as string, field: 'query' }],
   };
 }
 
-function dnsmasqRecord(line: string): LogRecord {
+function dnsmasqRecord(line: string, years: YearHint): LogRecord {
   const m = /(query|reply|forwarded|cached)(?:\[[A-Z0-9]+\])? (\S+) (?:from|to|is) (\S+)/.exec(line);
   if (!m) throw new Error('not a dnsmasq query line');
   const values: LogValue[] = [{ kind: 'domain', value: m[2] as string, field: m[1] as string }];
   if (m[1] === 'reply' && /^[\d.]+$/.test(m[3] ?? ''))
     values.push({ kind: 'ip', value: m[3] as string, field: 'reply' });
-  return { ...timeInText(line), ...(m[1] === 'query' ? { client: m[3] as string } : {}), values };
+  return { ...timeInText(line, years), ...(m[1] === 'query' ? { client: m[3] as string } : {}), values };
 }
 
 function genericJsonRecord(f: Record<string, unknown>, extraFields: readonly string[]): LogRecord {
@@ -371,67 +391,95 @@ function genericJsonRecord(f: Record<string, unknown>, extraFields: readonly str
         field: k,
       });
   }
-  const time = GENERIC_FIELDS.time.map(str).find(Boolean);
+  const times = GENERIC_FIELDS.time.map((k) => f[k]).filter((v) => v !== undefined);
+  const time =
+    times.map((v) => timeField(v, epochOrIso)).find((t) => t.timestamp) ?? timeField(times[0], epochOrIso);
   const client = GENERIC_FIELDS.client.map(str).find(Boolean);
-  return { ...(time ? { timestamp: epochOrIso(time) } : {}), ...(client ? { client } : {}), values };
+  return { ...time, ...(client ? { client } : {}), values };
 }
 
-/** Nested objects as dotted keys (`dns.rrname`), arrays by index. */
-export function flatten(
-  value: object,
-  prefix = '',
-  out: Record<string, unknown> = {},
-): Record<string, unknown> {
-  for (const [key, v] of Object.entries(value)) {
-    const name = prefix ? `${prefix}.${key}` : key;
-    if (v && typeof v === 'object') {
+const FLATTEN_DEPTH = 16;
+const FLATTEN_KEYS = 10_000;
+
+/**
+ * Nested objects as dotted keys (`dns.rrname`), arrays by index. Every top-level key is kept; below them at most
+ * 16 levels and 10,000 keys are, so a record of huge or deeply nested arrays costs no more than a normal one.
+ */
+export function flatten(value: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let left = FLATTEN_KEYS;
+  const into = (node: object, prefix: string, depth: number) => {
+    const visit = (key: string, v: unknown) => {
+      const name = prefix ? `${prefix}.${key}` : key;
       out[name] = v;
-      flatten(v as object, name, out);
-    } else out[name] = v;
-  }
+      left--;
+      if (v && typeof v === 'object' && depth < FLATTEN_DEPTH && left > 0) into(v, name, depth + 1);
+    };
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length && (depth === 0 || left > 0); i++) visit(String(i), node[i]);
+    } else {
+      for (const key of Object.keys(node)) {
+        if (depth > 0 && left <= 0) break;
+        visit(key, (node as Record<string, unknown>)[key]);
+      }
+    }
+  };
+  into(value, '', 0);
   return out;
 }
 
-/** The first recognisable time in free text: ISO 8601, or syslog's `Mar 29 10:00:00` (this year). */
-function timeInText(text: string): { timestamp?: string } {
+/** The first recognisable time in free text: ISO 8601, or syslog's `Mar 29 10:00:00` with the year from `years`. */
+function timeInText(text: string, years: YearHint): Pick<LogRecord, 'timestamp' | 'timeIssue'> {
   const iso = /\b(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/.exec(text)?.[1];
   if (iso) {
-    const d = new Date(iso.replace(' ', 'T'));
-    if (!Number.isNaN(d.getTime())) return { timestamp: d.toISOString() };
+    const timestamp = inRange(new Date(iso.replace(' ', 'T')).getTime());
+    if (timestamp) return { timestamp };
   }
   const sys = /\b([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\b/.exec(text);
-  if (sys) {
-    const month = MONTHS.indexOf((sys[1] ?? '').toLowerCase());
-    if (month >= 0) {
-      const d = new Date(
-        new Date().getFullYear(),
-        month,
-        Number(sys[2]),
-        Number(sys[3]),
-        Number(sys[4]),
-        Number(sys[5]),
-      );
-      return { timestamp: d.toISOString() };
-    }
-  }
-  return {};
+  const month = MONTHS.indexOf((sys?.[1] ?? '').toLowerCase());
+  if (!sys || month < 0) return {};
+  const year =
+    years.year ??
+    (years.modified ? years.modified.getFullYear() - (month > years.modified.getMonth() ? 1 : 0) : undefined);
+  if (year === undefined) return { timeIssue: 'no-year' };
+  const d = new Date(year, month, Number(sys[2]), Number(sys[3]), Number(sys[4]), Number(sys[5]));
+  return timeField(d, (t: Date) => inRange(t.getTime()));
 }
 
-function epochOrIso(value: unknown): string {
-  const n = Number(value);
-  if (Number.isFinite(n) && String(value).trim() !== '')
-    return new Date(n > 1e12 ? n : n * 1000).toISOString();
-  return isoTime(String(value));
+/** `{ timestamp }` when `value` reads as a time, `{ timeIssue }` when it is there but does not, `{}` when absent. */
+function timeField<T>(
+  value: T | undefined,
+  read: (value: T) => string | undefined,
+): Pick<LogRecord, 'timestamp' | 'timeIssue'> {
+  if (value === undefined) return {};
+  const timestamp = read(value);
+  return timestamp ? { timestamp } : { timeIssue: 'bad-times' };
 }
 
-function isoTime(text: string): string {
-  const d = new Date(
-    /^\d{4}-\d{2}-\d{2} \d/.test(text) && !/[zZ+]|-\d\d:?\d\d$/.test(text.slice(10))
-      ? `${text.replace(' ', 'T')}Z`
-      : text,
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** ISO 8601 for a time from 1970 to 9999; anything else (NaN, infinite, negative, year 33658) is no time. */
+function inRange(ms: number): string | undefined {
+  return Number.isFinite(ms) && ms >= EARLIEST && ms <= LATEST ? new Date(ms).toISOString() : undefined;
+}
+
+/** Seconds (or milliseconds, past 1e12) since the epoch, as a number or a numeric string; else an ISO time. */
+function epochOrIso(value: unknown): string | undefined {
+  if (typeof value === 'string' && /^\s*\d+(?:\.\d+)?\s*$/.test(value)) return epochOrIso(Number(value));
+  if (typeof value === 'number') return inRange(value > 1e12 ? value : value * 1000);
+  return typeof value === 'string' ? isoTime(value) : undefined;
+}
+
+function isoTime(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return inRange(
+    new Date(
+      /^\d{4}-\d{2}-\d{2} \d/.test(value) && !/[zZ+]|-\d\d:?\d\d$/.test(value.slice(10))
+        ? `${value.replace(' ', 'T')}Z`
+        : value,
+    ).getTime(),
   );
-  if (Number.isNaN(d.getTime())) throw new Error(`unreadable time ${JSON.stringify(text)}`);
-  return d.toISOString();
 }
 
 function decodeXml(text: string): string {

@@ -5,7 +5,7 @@ import type { Indicator } from '../core/indicator.js';
 import { NetworkMatcher } from '../matchers/network-matcher.js';
 import { parseIocList } from '../packs/ioc-list.js';
 import { tempTree } from '../testing/temp-tree.js';
-import { huntLog } from './scan-log.js';
+import { huntLog, type LogHit } from './scan-log.js';
 
 // Indicators as a responder would paste them: defanged, mixed case, a URL with a path, an address and a range.
 const IOCS = [
@@ -24,10 +24,13 @@ const matcher = new NetworkMatcher(indicators);
 
 async function huntText(name: string, content: string | Buffer, options = {}) {
   const dir = tempTree({ [name]: content });
-  const result = await huntLog(join(dir, name), matcher, options);
+  const hits: LogHit[] = [];
+  const result = await huntLog(join(dir, name), matcher, options, (batch) => {
+    hits.push(...batch);
+  });
   return {
     ...result,
-    found: result.hits.map(
+    found: hits.map(
       (h) =>
         `${h.line} ${h.timestamp ?? '-'} ${h.client ?? '-'} ${h.field ?? '-'} ${h.seen} ${h.indicator.value}`,
     ),

@@ -1,4 +1,5 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
@@ -13,14 +14,13 @@ import {
   type LogValue,
   parseRecord,
   readZeekHeaderLine,
+  type YearHint,
   type ZeekHeader,
 } from './log-formats.js';
 
 /** One log record that touched an indicator. */
 export interface LogHit {
-  file: string;
   line: number;
-  format: LogFormat;
   timestamp?: string;
   client?: string;
   field?: string;
@@ -29,17 +29,34 @@ export interface LogHit {
   indicator: PackedIndicator;
 }
 
-/** What reading one log gave: its hits, and everything odd about it, counted. */
+/** What reading one log gave: how many hits, and everything odd about it, counted. */
 export interface LogFileResult {
   file: string;
   format: LogFormat;
   bytes: number;
   lines: number;
-  hits: LogHit[];
+  hits: number;
   problems: FileProblem[];
-  /** binary-lines, long-lines, unparsed-hits (matched in raw text, record not readable), header-changes, outside-window. */
+  /**
+   * binary-lines, long-lines, unparsed-hits (matched in raw text, record not readable), header-changes,
+   * outside-window, bad-times (a time that does not read), no-year (a yearless time and no mtime or --year).
+   */
   counts: Record<string, number>;
 }
+
+/** Receives a log's hits a block at a time; reading waits for it, so hits never pile up. */
+export type HitSink = (hits: LogHit[], format: LogFormat) => void | Promise<void>;
+
+/** How far a compressed log may inflate before the rest of it is reported and left unread. */
+export interface InflateLimits {
+  maxBytes: number;
+  /** Inflated bytes per compressed byte, applied once a file has inflated past 64 MiB. */
+  maxRatio: number;
+}
+
+/** 16 GiB and 100:1: real logs compress 5 to 20 times; a zeros bomb compresses 1,000 times. */
+export const DEFAULT_INFLATE_LIMITS: InflateLimits = { maxBytes: 16 * 1024 ** 3, maxRatio: 100 };
+const RATIO_FLOOR = 64 * 1024 * 1024;
 
 export interface HuntOptions {
   format?: LogFormat;
@@ -47,30 +64,38 @@ export interface HuntOptions {
   fields?: readonly string[];
   since?: Date;
   until?: Date;
+  /** The year of syslog-style times that have none; else each file's mtime gives it. */
+  year?: number;
+  inflate?: InflateLimits;
 }
 
 const CHUNK = 4 * 1024 * 1024;
+const INFLATE_CHUNK = 256 * 1024;
 const MAX_RECORD = 16 * 1024 * 1024;
-const HOST_TOKEN = /[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})+/gi;
+// A token starts only where a run of label characters starts: a long run without dots (16 MiB of letters) is then
+// rejected once, not retried at each of its characters.
+const HOST_TOKEN = /(?<![a-z0-9_-])[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})+/gi;
 const WINDNS_TOKEN = /(?:\(\d+\)[A-Za-z0-9_-]+)+\(0\)/g;
 const IPV6_TOKEN = /[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\d+\.\d+\.\d+\.\d+)?/gi;
 
 /**
- * Streams one log (plain or gzip; `-` is stdin), finds the records that touch an indicator with a fast scan for
- * host, URL and address tokens, and reads only those records in full. Memory stays bounded by the chunk and the
- * longest record (16 MiB; longer ones are counted and skipped, and reading goes on after them).
+ * Streams one log (a file, FIFO or device, plain or gzip; `-` is stdin), finds the records that touch an indicator
+ * with a fast scan for host, URL and address tokens, reads only those records in full, and hands their hits to
+ * `sink` a block at a time. Memory stays bounded by the chunk and the longest record (16 MiB; longer ones are
+ * counted and skipped, and reading goes on after them); inflation by `options.inflate`.
  */
 export async function huntLog(
   file: string,
   matcher: NetworkMatcher,
-  options: HuntOptions = {},
+  options: HuntOptions,
+  sink: HitSink,
 ): Promise<LogFileResult> {
   const result: LogFileResult = {
     file,
     format: options.format ?? 'text',
     bytes: 0,
     lines: 0,
-    hits: [],
+    hits: 0,
     problems: [],
     counts: {},
   };
@@ -81,32 +106,40 @@ export async function huntLog(
     zeek: DEFAULT_ZEEK_HEADER,
     format: options.format,
     carry: '',
+    /** The last characters read, so a multi-character delimiter split between blocks is still found. */
+    tail: '',
     skipping: false,
     utf16: undefined as TextDecoder | undefined,
+    years: { ...(options.year ? { year: options.year } : {}) } as YearHint,
+    pending: [] as LogHit[],
   };
 
-  const processBlock = (text: string, final: boolean) => {
-    let work = state.carry + text;
-    state.carry = '';
+  const processBlock = (block: string, final: boolean) => {
+    let text = block;
     if (state.skipping) {
-      const end = work.indexOf('\n');
+      const end = text.indexOf('\n');
       if (end < 0) return;
-      work = work.slice(end + 1);
+      text = text.slice(end + 1);
       state.skipping = false;
       result.lines++;
     }
-    if (!state.format) state.format = detectFormat(work.slice(0, 64 * 1024));
+    if (!state.format) state.format = detectFormat((state.carry + text).slice(0, 64 * 1024));
     result.format = state.format;
     const delimiter = state.format === 'sysmon-xml' ? '</Event>' : '\n';
-    const cut = final ? work.length : work.lastIndexOf(delimiter);
-    if (cut < 0) {
-      if (work.length > MAX_RECORD) {
+    // Only the new text (and the delimiter's width before it) is searched: a long record carried over many
+    // blocks is joined once, when it ends, not copied on every block.
+    const seen = state.tail + text;
+    state.tail = delimiter.length > 1 ? seen.slice(1 - delimiter.length) : '';
+    if (!final && seen.lastIndexOf(delimiter) < 0) {
+      if (state.carry.length + text.length > MAX_RECORD) {
         count('long-lines');
+        state.carry = '';
         state.skipping = true;
-      } else state.carry = detached(work);
+      } else state.carry += text;
       return;
     }
-    const end = final ? work.length : cut + delimiter.length;
+    const work = state.carry + text;
+    const end = final ? work.length : work.lastIndexOf(delimiter) + delimiter.length;
     scanText(work.slice(0, end), { result, matcher, options, state, count });
     state.carry = detached(work.slice(end));
     if (state.carry.length > MAX_RECORD) {
@@ -116,8 +149,18 @@ export async function huntLog(
     }
   };
 
+  const deliver = async () => {
+    if (state.pending.length === 0) return;
+    result.hits += state.pending.length;
+    await sink(state.pending.splice(0), result.format);
+  };
   try {
-    for await (const chunk of readChunks(file, result)) {
+    for await (const chunk of readChunks(
+      file,
+      result,
+      state.years,
+      options.inflate ?? DEFAULT_INFLATE_LIMITS,
+    )) {
       if (
         state.utf16 === undefined &&
         result.bytes === chunk.length &&
@@ -131,11 +174,17 @@ export async function huntLog(
         state.utf16 ? state.utf16.decode(chunk, { stream: true }) : chunk.toString('latin1'),
         false,
       );
+      await deliver();
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = (error as Error).message;
-    if (code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check|invalid/.test(message)) {
+    if (error instanceof InflateLimitError) {
+      result.problems.push({ path: file, code: 'gzip-limit', message });
+    } else if (
+      code === 'Z_BUF_ERROR' ||
+      /unexpected end of file|incorrect header check|invalid/.test(message)
+    ) {
       result.problems.push({
         path: file,
         code: 'truncated-gzip',
@@ -150,47 +199,78 @@ export async function huntLog(
     }
   }
   processBlock('', true);
+  await deliver();
   return result;
 }
 
-/** The file's bytes (`-`: standard input), gunzipped when they start with the gzip magic. */
-async function* readChunks(file: string, result: LogFileResult): AsyncGenerator<Buffer> {
-  let source: AsyncIterable<Buffer>;
-  let gzip: boolean;
-  if (file === '-') {
-    const iterator = (process.stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+/** A compressed log inflated past a limit; the rest of it is not read. */
+class InflateLimitError extends Error {}
+
+/**
+ * The bytes of the file (a regular file, FIFO or device, opened once; `-` is standard input), gunzipped when they
+ * start with the gzip magic, within `limits`. A regular file's mtime goes into `years` for yearless times.
+ */
+async function* readChunks(
+  file: string,
+  result: LogFileResult,
+  years: YearHint,
+  limits: InflateLimits,
+): AsyncGenerator<Buffer> {
+  const handle = file === '-' ? undefined : await open(file, 'r');
+  try {
+    const stat = handle ? await handle.stat() : fstatSync(0);
+    if (stat.isFile() && years.year === undefined) years.modified = stat.mtime;
+    const input: AsyncIterable<Buffer> = handle
+      ? handle.createReadStream({ highWaterMark: CHUNK, autoClose: false })
+      : process.stdin;
+    const iterator = input[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) return;
-    const head = first.value;
-    gzip = head[0] === 0x1f && head[1] === 0x8b;
-    source = (async function* () {
-      yield head;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    const head: Buffer = first.value;
+    let compressed = 0;
+    const source = (async function* () {
+      for (let next: IteratorResult<Buffer> = first; !next.done; next = await iterator.next()) {
+        compressed += next.value.length;
+        yield next.value;
+      }
     })();
-  } else {
-    gzip = startsWithGzipMagic(file);
-    source = createReadStream(file, { highWaterMark: CHUNK });
-  }
-  const stream: AsyncIterable<Buffer> = gzip ? Readable.from(source).pipe(createGunzip()) : source;
-  for await (const chunk of stream) {
-    result.bytes += chunk.length;
-    yield chunk;
-  }
-}
-
-function startsWithGzipMagic(file: string): boolean {
-  const fd = openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    if (!(head[0] === 0x1f && head[1] === 0x8b)) {
+      for await (const chunk of source) {
+        result.bytes += chunk.length;
+        yield chunk;
+      }
+      return;
+    }
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
+    for await (const chunk of Readable.from(source, { highWaterMark: 1 }).pipe(
+      gunzip,
+    ) as AsyncIterable<Buffer>) {
+      if (result.bytes + chunk.length > limits.maxBytes) {
+        const allowed = limits.maxBytes - result.bytes;
+        result.bytes += allowed;
+        yield chunk.subarray(0, allowed);
+        throw new InflateLimitError(
+          `inflated past ${limits.maxBytes} bytes (--max-inflated-size); the rest of this file was not read`,
+        );
+      }
+      result.bytes += chunk.length;
+      if (result.bytes > RATIO_FLOOR && result.bytes > limits.maxRatio * compressed)
+        throw new InflateLimitError(
+          `inflated ${result.bytes} bytes from ${compressed}, a ratio over ${limits.maxRatio}:1 (--max-inflate-ratio); the rest of this file was not read`,
+        );
+      yield chunk;
+    }
   } finally {
-    closeSync(fd);
+    await handle?.close();
   }
 }
 
 interface ScanState {
   zeek: ZeekHeader;
   format: LogFormat | undefined;
+  years: YearHint;
+  /** Hits of the block being read, for the sink. */
+  pending: LogHit[];
 }
 
 /** What scanning one log needs at hand: where results go, the matcher, the options and the running state. */
@@ -283,11 +363,11 @@ function readHit(
   flagged: { token: string; kind: LogValue['kind'] },
   context: ScanContext,
 ): void {
-  const { result, matcher, options, state, count } = context;
+  const { matcher, options, state, count } = context;
   const format = state.format as LogFormat;
   let parsed: LogRecord | undefined;
   try {
-    parsed = parseRecord(format, record, state.zeek, options.fields ?? []);
+    parsed = parseRecord(format, record, state.zeek, options.fields ?? [], state.years);
   } catch {
     parsed = undefined;
   }
@@ -325,15 +405,14 @@ function readHit(
     count('outside-window');
     return;
   }
+  if (parsed?.timeIssue) count(parsed.timeIssue);
   const seenIds = new Set<string>();
   for (const { hit, value } of hits) {
     const key = `${hit.indicator.packId}:${hit.indicator.id}`;
     if (seenIds.has(key)) continue;
     seenIds.add(key);
-    result.hits.push({
-      file: result.file,
+    state.pending.push({
       line,
-      format,
       ...(timestamp ? { timestamp } : {}),
       ...(parsed?.client ? { client: detached(parsed.client) } : {}),
       ...(value.field ? { field: value.field } : {}),

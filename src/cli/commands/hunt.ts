@@ -3,26 +3,31 @@ import { UserError } from '../../core/errors.js';
 import type { Report } from '../../core/report.js';
 import { hunt } from '../../hunt/hunt.js';
 import { LOG_FORMATS } from '../../hunt/log-formats.js';
+import { DEFAULT_INFLATE_LIMITS } from '../../hunt/scan-log.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { findingLine, summaryLine } from '../../report/ndjson.js';
-import { parseChoice, parseCommandArgs, parseInteger, parseSeverity } from '../args.js';
+import { parseChoice, parseCommandArgs, parseInteger, parseSeverity, parseSize } from '../args.js';
 import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
 import type { CliIo } from '../io.js';
-import { writeOutput } from '../output.js';
+import { openOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const HUNT_HELP = `Usage: chainsweep hunt [FILE|DIR|-]... [options]
 
-Reads DNS, proxy, Zeek, Suricata, Sysmon and other logs (plain or .gz; folders recursively; - for stdin) and
-reports every record that touched a domain, URL or IP indicator, with time and client, and per client: first
-seen, last seen, hits and indicators.
+Reads DNS, proxy, Zeek, Suricata, Sysmon and other logs (plain or .gz; folders recursively; - for stdin; FIFOs,
+devices and process substitution as streams) and reports every record that touched a domain, URL or IP
+indicator, with time and client, and per client: first seen, last seen, hits and indicators.
 
   --log-format FORMAT    ${LOG_FORMATS.join(', ')} (default: detected per file)
   --field NAME           a JSON field that holds a domain, URL or IP (repeatable)
   --since TIME, --until TIME   keep records in this window (ISO 8601, e.g. 2023-03-22 or 2023-03-22T08:00Z)
+  --year N               the year of syslog-style times that have none (default: from each file's mtime)
+  --max-inflated-size SIZE     stop inflating a .gz log past SIZE (default 16G; reported, the rest read)
+  --max-inflate-ratio N        stop inflating a .gz log past N:1 once it passes 64M (default ${DEFAULT_INFLATE_LIMITS.maxRatio})
   --ioc FILE             your own domain/URL/IP list (repeatable); --pack DIR, --no-bundled, --keyring FILE
   --threads N            worker threads (default: one per core; one log per thread)
   --format text|json|ndjson, --output FILE, --fail-on SEVERITY (default low)
+                         (ndjson streams every hit; json and text list the first 100,000, most severe first)
 `;
 
 const OPTIONS = {
@@ -31,6 +36,9 @@ const OPTIONS = {
   field: { type: 'string', multiple: true },
   since: { type: 'string' },
   until: { type: 'string' },
+  year: { type: 'string' },
+  'max-inflated-size': { type: 'string' },
+  'max-inflate-ratio': { type: 'string' },
   ioc: { type: 'string', multiple: true },
   threads: { type: 'string' },
   format: { type: 'string' },
@@ -51,23 +59,62 @@ export async function runHunt(args: string[], io: CliIo): Promise<number> {
   const logFormat = values['log-format']
     ? parseChoice('--log-format', values['log-format'], LOG_FORMATS)
     : undefined;
+  const inflate = {
+    maxBytes: parseSize('--max-inflated-size', values['max-inflated-size'] ?? '16G'),
+    maxRatio: parseInteger(
+      '--max-inflate-ratio',
+      values['max-inflate-ratio'] ?? String(DEFAULT_INFLATE_LIMITS.maxRatio),
+      2,
+      1_000_000,
+    ),
+  };
   const at = (p: string) => (p === '-' ? p : resolve(io.cwd, p));
-  const { intel } = await loadIntelFor(values, io, { ioc: values.ioc });
-  const report = await hunt({
+  const huntOptions = {
     paths: positionals.map(at),
-    intel,
     toolVersion: TOOL_VERSION,
+    inflate,
     ...(logFormat ? { format: logFormat } : {}),
     ...(values.field ? { fields: values.field } : {}),
     ...(values.since ? { since: parseTime('--since', values.since) } : {}),
     ...(values.until ? { until: parseTime('--until', values.until) } : {}),
+    ...(values.year ? { year: parseInteger('--year', values.year, 1970, 9999) } : {}),
     ...(values.threads ? { threads: parseInteger('--threads', values.threads, 1, 256) } : {}),
-  });
-  if (format === 'json') await writeOutput(io, values.output, `${JSON.stringify(report, null, 2)}\n`);
-  else if (format === 'ndjson')
-    await writeOutput(io, values.output, report.findings.map(findingLine).join('') + summaryLine(report));
-  else await writeOutput(io, values.output, renderHunt(report));
-  return exitCodeFor(report, failOn);
+  };
+  const output = await openOutput(io, values.output);
+  try {
+    const { intel, diagnostics } = await loadIntelFor(values, io, { ioc: values.ioc });
+    // NDJSON goes out as found, in blocks of about 1 MiB.
+    let pending = '';
+    const flush = async (limit: number) => {
+      if (pending.length <= limit) return;
+      const text = pending;
+      pending = '';
+      await output.write(text);
+    };
+    const report = await hunt({
+      ...huntOptions,
+      intel,
+      intelDiagnostics: diagnostics,
+      ...(format === 'ndjson'
+        ? {
+            onFindings: async (findings) => {
+              for (const f of findings) pending += findingLine(f);
+              await flush(1 << 20);
+            },
+          }
+        : {}),
+    });
+    if (format === 'json') await output.write(`${JSON.stringify(report, null, 2)}\n`);
+    else if (format === 'ndjson') {
+      await flush(0);
+      await output.write(summaryLine(report));
+    } else await output.write(renderHunt(report));
+    await output.close();
+    return exitCodeFor(report, failOn);
+  } catch (error) {
+    await output.discard();
+    throw error;
+  }
 }
 
 function parseTime(option: string, text: string): Date {
@@ -106,6 +153,12 @@ function renderHunt(report: Report): string {
   }
   if (report.findings.length > 200)
     lines.push(`  ... ${report.findings.length - 200} more (see --format json)`);
+  for (const l of h?.logs ?? []) {
+    const noYear = l.counts['no-year'] ?? 0;
+    const bad = l.counts['bad-times'] ?? 0;
+    if (noYear) lines.push(`note: ${l.file}: ${noYear} times without a year and no mtime (give --year N)`);
+    if (bad) lines.push(`note: ${l.file}: ${bad} records with an unreadable time (read without it)`);
+  }
   for (const c of report.coverage.filter((c) => c.outcome === 'partial')) {
     for (const p of c.problems) lines.push(`coverage: ${p.path}: ${p.code}: ${p.message}`);
   }
