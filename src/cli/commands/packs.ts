@@ -38,11 +38,14 @@ export const PACKS_HELP = `Usage: chainsweep packs <command> [options]
   update --feed URL... [--allow-stale] [--root-keyring FILE]
                                         install what the feeds offer that is newer, after checking it
                                         (--root-keyring pins your own root keys for your own key lists)
-  import FILE [--allow-stale]           install a pack archive (air-gapped hosts)
+  import FILE [--allow-stale] [--keyring FILE]
+                                        install a pack archive (air-gapped hosts); a --keyring key is
+                                        remembered for that pack only
   export ID|DIR --out FILE              write a pack as one archive file
   keys sign KEYS_JSON --root-key FILE   sign a key list (keys.json) with a root key
   convert INPUT --from stix|misp|misp-feed|loki|csv|yara --id ID --title TITLE --out DIR [--key FILE] [--map F=COL]
-                                        turn other intel into a pack (signed with --key); lists every rejected entry
+          [--force]                     turn other intel into a pack (signed with --key); lists every rejected entry;
+                                        --force replaces an existing pack folder
   convert PACK --to stix|misp|loki|domains|rpz|csv --out PATH
                                         write a pack for other tools (STIX 2.1, MISP event, Loki lists, DNS RPZ)
 
