@@ -1,3 +1,4 @@
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -22,8 +23,9 @@ const indicators = parseIocList(IOCS, 'c2-iocs.txt', 'c2').indicators.map((i: In
 }));
 const matcher = new NetworkMatcher(indicators);
 
-async function huntText(name: string, content: string | Buffer, options = {}) {
+async function huntText(name: string, content: string | Buffer, options = {}, modified?: Date) {
   const dir = tempTree({ [name]: content });
+  if (modified) utimesSync(join(dir, name), modified, modified);
   const hits: LogHit[] = [];
   const result = await huntLog(join(dir, name), matcher, options, (batch) => {
     hits.push(...batch);
@@ -273,4 +275,40 @@ describe('huntLog on hostile input', () => {
     expect(r.found.map((f) => f.split(' ')[2])).toEqual(['10.0.0.2']);
     expect(r.counts['outside-window']).toBe(1);
   });
+});
+
+describe('huntLog bounds and years', () => {
+  it('stops inflating past --max-inflated-size, or past the ratio once a file passes 64 MiB', async () => {
+    const log = `${'{"ts":1680000000,"query":"akamaicontainer.com","id.orig_h":"10.0.0.1","uid":"U"}\n'.repeat(10_000)}`;
+    const sized = await huntText('a.json.gz', gzipSync(log), { inflate: { maxBytes: 8000, maxRatio: 100 } });
+    expect(sized.problems.map((p) => p.code)).toEqual(['gzip-limit']);
+    expect(sized.bytes).toBe(8000);
+    // 8,000 bytes are 98.8 records of 81 bytes: 98 whole ones and the start of the next, its query included.
+    expect(sized.found).toHaveLength(99);
+    const bomb = gzipSync(Buffer.concat([Buffer.from(log), Buffer.alloc(80 << 20, 10)]));
+    const ratio = await huntText('b.log.gz', bomb, { inflate: { maxBytes: 1 << 30, maxRatio: 100 } });
+    expect(ratio.problems.map((p) => p.message)).toEqual([expect.stringMatching(/ratio over 100:1/)]);
+    expect(ratio.found).toHaveLength(10_000);
+    const small = await huntText('c.log.gz', gzipSync(Buffer.alloc(1 << 20, 10)));
+    expect(small.problems).toEqual([]);
+  });
+
+  it('gives yearless times the year of the mtime, or the one before for later months; --year wins', async () => {
+    const log =
+      'Nov 30 12:00:00 gw dnsmasq[1]: query[A] akamaicontainer.com from 10.0.0.1\nFeb  1 12:00:00 gw dnsmasq[1]: query[A] akamaicontainer.com from 10.0.0.2\n';
+    const dates = (r: { found: string[] }) => r.found.map((f) => f.split(' ')[1]?.slice(0, 10));
+    expect(dates(await huntText('d.log', log, {}, new Date('2020-03-01T12:00:00Z')))).toEqual([
+      '2019-11-30',
+      '2020-02-01',
+    ]);
+    expect(dates(await huntText('d.log', log, { year: 2015 }, new Date('2020-03-01T12:00:00Z')))).toEqual([
+      '2015-11-30',
+      '2015-02-01',
+    ]);
+  });
+
+  it('a 16 MiB run of letters is scanned once, not once per letter', async () => {
+    const r = await huntText('junk.log', `${'a'.repeat(15 << 20)} x.akamaicontainer.com\n`);
+    expect(r.found.map((f) => f.split(' ')[0])).toEqual(['1']);
+  }, 20_000);
 });
