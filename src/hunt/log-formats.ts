@@ -406,7 +406,8 @@ const FLATTEN_KEYS = 10_000;
  * 16 levels and 10,000 keys are, so a record of huge or deeply nested arrays costs no more than a normal one.
  */
 export function flatten(value: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key in a record is a field like any other, never the object's prototype.
+  const out: Record<string, unknown> = Object.create(null);
   let left = FLATTEN_KEYS;
   const into = (node: object, prefix: string, depth: number) => {
     const visit = (key: string, v: unknown) => {

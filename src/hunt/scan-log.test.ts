@@ -307,6 +307,14 @@ describe('huntLog bounds and years', () => {
     ]);
   });
 
+  it('a "__proto__" key is a field, not the prototype that other fields are read from', async () => {
+    const r = await huntText(
+      'p.json',
+      '{"ts":1680000000,"uid":"A","__proto__":{"id.orig_h":"6.6.6.6"},"query":"akamaicontainer.com"}\n',
+    );
+    expect(r.found).toEqual(['1 2023-03-28T10:40:00.000Z - query akamaicontainer.com akamaicontainer.com']);
+  });
+
   it('a 16 MiB run of letters is scanned once, not once per letter', async () => {
     const r = await huntText('junk.log', `${'a'.repeat(15 << 20)} x.akamaicontainer.com\n`);
     expect(r.found.map((f) => f.split(' ')[0])).toEqual(['1']);
