@@ -60,7 +60,16 @@ export function restoreEntry(
     path: r.path ?? `journal line ${r.line}`,
     reason: r.reason,
   }));
-  const tree = new Tree(DirHandle.openRoot(begin.root, procFd));
+  let rootHandle: DirHandle;
+  try {
+    rootHandle = DirHandle.openRoot(begin.root, procFd);
+  } catch (error) {
+    throw new UserError(
+      'USAGE',
+      `quarantine: cannot open ${begin.root}, the root of the entry: ${describe(error)}; nothing restored`,
+    );
+  }
+  const tree = new Tree(rootHandle);
   try {
     const byN = new Map(journal.items.map((item) => [item.n, item]));
     const placed: Placed[] = [];

@@ -19,7 +19,12 @@ import {
 import { join, relative, sep } from 'node:path';
 import { isInside } from '../core/paths.js';
 import { DirHandle, type Identity, identityOf, kindOf, SwappedError, sameIdentity } from './dir-handle.js';
-import { contentMac, type JournalWriter, type QuarantineItem } from './quarantine-journal.js';
+import {
+  contentMac,
+  type JournalRecord,
+  type JournalWriter,
+  type QuarantineItem,
+} from './quarantine-journal.js';
 import { type Copied, hashOpenFile, storeCopy } from './quarantine-payload.js';
 
 /** A path the plan names, with the device and inode it had when the plan was made. */
@@ -57,6 +62,8 @@ export class QuarantineWriter {
   readonly leftInPlace: Remark[] = [];
   /** Files that were still being written to as they were removed. */
   readonly notes: Remark[] = [];
+  /** Why the journal could not be written, once it could not: the run then moves nothing more. */
+  journalError: string | undefined;
 
   constructor(
     readonly id: string,
@@ -109,11 +116,13 @@ export class QuarantineWriter {
   }
 
   /** Records the end of the run; returns the status it leaves the entry in. */
-  finish(): 'complete' | 'partial' | 'empty' {
-    this.journal.append({ t: 'end' });
+  finish(): 'complete' | 'partial' | 'incomplete' | 'empty' {
+    this.tryAppend({ t: 'end' });
     this.journal.close();
     this.rootHandle?.close();
-    return this.moved.size === 0 ? 'empty' : this.leftInPlace.length ? 'partial' : 'complete';
+    if (this.moved.size === 0) return 'empty';
+    if (this.journalError) return 'incomplete';
+    return this.leftInPlace.length ? 'partial' : 'complete';
   }
 
   private take(dir: DirHandle, name: Buffer, stat: BigIntStats): boolean {
@@ -311,6 +320,7 @@ export class QuarantineWriter {
   }
 
   private record(item: Omit<QuarantineItem, 't' | 'n'>): number {
+    if (this.journalError) throw new Error(`the journal cannot be written (${this.journalError}); not moved`);
     const n = this.next++;
     const record: QuarantineItem = { t: 'item', n, ...item };
     this.journal.append(record);
@@ -318,15 +328,24 @@ export class QuarantineWriter {
     return n;
   }
 
+  /** Journals what did not happen; when the journal cannot be written, nothing more is moved (see `record`). */
+  private tryAppend(record: JournalRecord): void {
+    try {
+      this.journal.append(record);
+    } catch (error) {
+      this.journalError ??= describe(error);
+    }
+  }
+
   private cancel(n: number): void {
-    this.journal.append({ t: 'cancel', n });
+    this.tryAppend({ t: 'cancel', n });
     const item = this.moved.get(n);
     if (item?.payload) rmSync(this.payloadPath(item.payload), { force: true });
     this.moved.delete(n);
   }
 
   private leave(path: Buffer, message: string): false {
-    this.journal.append({ t: 'left', path: path.toString(), message });
+    this.tryAppend({ t: 'left', path: path.toString(), message });
     this.leftInPlace.push({ path: path.toString(), message });
     return false;
   }

@@ -6,7 +6,7 @@ import { stateDir } from '../packs/state-dir.js';
 import { type Journal, JournalWriter, type QuarantineItem, readJournal } from './quarantine-journal.js';
 import { defaultKeyFile, loadKey } from './quarantine-key.js';
 import { type RestoreResult, restoreEntry } from './quarantine-restore.js';
-import { QuarantineWriter, type WriterOptions } from './quarantine-writer.js';
+import { describe, QuarantineWriter, type WriterOptions } from './quarantine-writer.js';
 
 export type { QuarantineItem } from './quarantine-journal.js';
 export { QuarantineWriter } from './quarantine-writer.js';
@@ -53,17 +53,23 @@ export class QuarantineStore {
    * Starts a new entry for the paths `roots` under `root`: call `add` on the writer for each, then `finish`.
    */
   begin(reason: string, root: string, roots: string[], options?: WriterOptions): QuarantineWriter {
-    const key = loadKey(this.keyFile, true);
     const id = `${new Date()
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
     const entryDir = join(this.dir, id);
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    mkdirSync(join(entryDir, 'payload'), { recursive: true, mode: 0o700 });
-    const journal = new JournalWriter(join(entryDir, 'journal.ndjson'), key, id);
-    journal.append({ t: 'begin', id, createdAt: idToDate(id), reason, root, roots });
-    return new QuarantineWriter(id, entryDir, key, journal, root, options);
+    try {
+      const key = loadKey(this.keyFile, true);
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      mkdirSync(join(entryDir, 'payload'), { recursive: true, mode: 0o700 });
+      const journal = new JournalWriter(join(entryDir, 'journal.ndjson'), key, id);
+      journal.append({ t: 'begin', id, createdAt: idToDate(id), reason, root, roots });
+      return new QuarantineWriter(id, entryDir, key, journal, root, options);
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      const where = (error as NodeJS.ErrnoException).path?.startsWith(this.dir) ? this.dir : this.keyFile;
+      throw new UserError('USAGE', `quarantine: cannot write ${where}: ${describe(error)}; nothing moved`);
+    }
   }
 
   /** Every entry, newest first. */

@@ -99,6 +99,10 @@ export async function runRemediate(args: string[], io: CliIo): Promise<number> {
     for (const left of writer.leftInPlace)
       io.stdout.write(`  left in place: ${left.path}: ${left.message}\n`);
     for (const note of writer.notes) io.stdout.write(`  note: ${note.path}: ${note.message}\n`);
+    if (writer.journalError)
+      io.stdout.write(
+        `  the journal could not be written (${writer.journalError}): nothing more was moved\n`,
+      );
     if (moved)
       io.stdout.write(
         `Undo with: chainsweep quarantine restore ${writer.id}${values.quarantine ? ` --quarantine ${values.quarantine}` : ''}\n`,
