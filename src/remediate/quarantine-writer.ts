@@ -212,7 +212,15 @@ export class QuarantineWriter {
       // Out of its path now: whatever was written to it until this moment must be in the stored copy.
       copy = this.settle(fd, n, copy, path, false);
       if (!this.unlinkStaged(dir, name, n, path, opened)) return false;
-      copy = this.settle(fd, n, copy, path, true);
+      try {
+        copy = this.settle(fd, n, copy, path, true);
+      } catch (error) {
+        // Out of its folder already: say that the stored copy may be older than its last write.
+        this.notes.push({
+          path: path.toString(),
+          message: `changed as it was removed and could not be copied again (${describe(error)}); the quarantine holds an earlier copy`,
+        });
+      }
       if (opened.nlink > 1n)
         this.links.set(inode, { n, sha256: copy.sha256, others: Number(opened.nlink) - 1 });
       return true;
