@@ -1,5 +1,6 @@
 /** @module Worker thread: hunts the logs it is sent with matchers compiled once, handing hits back a block at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { HostPath } from '../core/paths.js';
 import { NetworkMatcher } from '../matchers/network-matcher.js';
 import type { PackedIndicator } from '../packs/intel.js';
 import type { LogFormat } from './log-formats.js';
@@ -11,7 +12,7 @@ export type WireHit = Omit<LogHit, 'indicator'> & { indicator: number };
 /** Messages between the hunt and a worker: a file to hunt, a block of hits (answered by `ack`), the file's result. */
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'file'; file: string }
+  | { type: 'file'; file: HostPath }
   | { type: 'hits'; hits: WireHit[]; format: LogFormat }
   | { type: 'ack' }
   | { type: 'done'; result: LogFileResult };

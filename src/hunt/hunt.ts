@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { lstatSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { arch, availableParallelism, hostname, platform, release } from 'node:os';
-import { sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { ChainsweepError, UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
+import { type HostPath, reportedPath } from '../core/paths.js';
 import type { Report } from '../core/report.js';
 import { NetworkMatcher } from '../matchers/network-matcher.js';
 import type { IntelSet, PackedIndicator } from '../packs/intel.js';
@@ -98,7 +98,7 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     outcome: covered.some((c) => c.outcome === 'partial') ? 'partial' : 'complete',
-    scope: { paths: files },
+    scope: { paths: files.map((f) => reportedPath(f).path) },
     packs: options.intel.packs,
     coverage: covered,
     inventory: { os: 'unknown', apps: [], verdicts: [] },
@@ -138,10 +138,12 @@ const NOT_READ: Partial<Record<string, string>> = {
  * recursively (symlinks and special files below them not followed, but reported), `-` for stdin. What cannot be
  * read goes to `coverage`.
  */
-function collectFiles(paths: string[], coverage: CoverageTracker): string[] {
+function collectFiles(paths: string[], coverage: CoverageTracker): HostPath[] {
   if (paths.length === 0)
     throw new UserError('USAGE', 'hunt: give log files or folders, or - for standard input');
-  const files: string[] = [];
+  const files: HostPath[] = [];
+  const report = (path: HostPath, code: string, message: string) =>
+    coverage.add({ path: reportedPath(path).path, code, message });
   for (const path of paths) {
     if (path === '-') {
       files.push('-');
@@ -154,24 +156,22 @@ function collectFiles(paths: string[], coverage: CoverageTracker): string[] {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR')
         throw new UserError('PATH_NOT_FOUND', `${path}: no such file or directory`);
-      coverage.add({ path, code: 'unreadable', message: `cannot look at it: ${code}` });
+      report(path, 'unreadable', `cannot look at it: ${code}`);
       continue;
     }
     if (stat.isFile() || stat.isFIFO() || stat.isCharacterDevice()) files.push(path);
-    else if (!stat.isDirectory())
-      coverage.add({ path, code: 'special', message: 'a socket or block device is not read as a log' });
+    else if (!stat.isDirectory()) report(path, 'special', 'a socket or block device is not read as a log');
     else {
-      // A symlink to a folder is walked through: "link/" resolves the link, the paths below keep its name.
-      const root = lstatSync(path).isSymbolicLink() ? `${path}${sep}` : path;
-      for (const file of walkFiles(root, {
+      // A symlink named is followed (the walk follows its root), nothing below it is.
+      for (const file of walkFiles(path, {
         isExcluded: () => false,
         crossFilesystems: true,
         mountSkips: new Map(),
         onSkip: (reason, skipped) => {
           const message = NOT_READ[reason];
-          if (message) coverage.add({ path: skipped, code: reason, message });
+          if (message) report(skipped, reason, message);
         },
-        onUnreadableDir: (dir, message) => coverage.add({ path: dir, code: 'unreadable', message }),
+        onUnreadableDir: (dir, message) => report(dir, 'unreadable', message),
       })) {
         files.push(file);
       }
@@ -185,23 +185,24 @@ function collectFiles(paths: string[], coverage: CoverageTracker): string[] {
  * each file's hits to `sinkFor(file)` a block at a time: a thread waits for its block to be taken before reading on.
  */
 async function runAll(
-  files: string[],
+  files: HostPath[],
   indicators: PackedIndicator[],
   options: HuntOptions,
   threads: number,
   sinkFor: (file: string) => HitSink,
 ): Promise<LogFileResult[]> {
-  const results: LogFileResult[] = [];
-  const onDisk = files.filter((f) => f !== '-');
+  const sink = (path: HostPath) => sinkFor(reportedPath(path).path);
+  const fromStdin: LogFileResult[] = [];
   if (files.includes('-'))
-    results.push(await huntLog('-', new NetworkMatcher(indicators), options, sinkFor('-')));
-  if (onDisk.length === 0) return results;
-  if (threads <= 1 || onDisk.length === 1) {
+    fromStdin.push(await huntLog('-', new NetworkMatcher(indicators), options, sink('-')));
+  const onDisk = files.filter((f) => f !== '-');
+  const results: LogFileResult[] = [];
+  if (threads <= 1 || onDisk.length <= 1) {
     const matcher = new NetworkMatcher(indicators);
-    for (const file of onDisk) results.push(await huntLog(file, matcher, options, sinkFor(file)));
-    return results;
+    for (const file of onDisk) results.push(await huntLog(file, matcher, options, sink(file)));
+    return [...fromStdin, ...results];
   }
-  const queue = [...onDisk];
+  const queue = onDisk.map((file, index) => ({ file, index }));
   const workerUrl = new URL(
     `./hunt-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
     import.meta.url,
@@ -242,14 +243,12 @@ async function runAll(
           ready = resolveReady;
           worker.once('error', reject);
         });
-        for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-          const current = file;
-          results.push(
-            await new Promise<LogFileResult>((done, fail) => {
-              pending = { sink: sinkFor(current), done, fail };
-              worker.postMessage({ type: 'file', file: current } satisfies WorkerMessage);
-            }),
-          );
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          const { file, index } = next;
+          results[index] = await new Promise<LogFileResult>((done, fail) => {
+            pending = { sink: sink(file), done, fail };
+            worker.postMessage({ type: 'file', file } satisfies WorkerMessage);
+          });
         }
       } finally {
         await worker.terminate();
@@ -264,5 +263,5 @@ async function runAll(
     await Promise.all(workers.map((w) => w.terminate()));
     throw error;
   }
-  return results.sort((a, b) => onDisk.indexOf(a.file) - onDisk.indexOf(b.file));
+  return [...fromStdin, ...results];
 }

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import { fsPath, type HostPath, reportedPath } from '../core/paths.js';
 import type { FileProblem } from '../core/report.js';
 import type { NetworkHit, NetworkMatcher } from '../matchers/network-matcher.js';
 import type { PackedIndicator } from '../packs/intel.js';
@@ -44,7 +45,7 @@ export interface LogFileResult {
   counts: Record<string, number>;
 }
 
-/** Receives a log's hits a block at a time; reading waits for it, so hits never pile up. */
+/** Receives a log's hits, at most 4,096 at a time; reading waits for it, so hits never pile up. */
 export type HitSink = (hits: LogHit[], format: LogFormat) => void | Promise<void>;
 
 /** How far a compressed log may inflate before the rest of it is reported and left unread. */
@@ -71,6 +72,8 @@ export interface HuntOptions {
 
 const CHUNK = 4 * 1024 * 1024;
 const INFLATE_CHUNK = 256 * 1024;
+/** Hits handed to the sink at a time: what a block of hits costs whoever turns them into findings. */
+const HIT_BATCH = 4096;
 const MAX_RECORD = 16 * 1024 * 1024;
 // A token starts only where a run of label characters starts: a long run without dots (16 MiB of letters) is then
 // rejected once, not retried at each of its characters.
@@ -85,11 +88,12 @@ const IPV6_TOKEN = /[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\d+\.\d+\.\d+\.\d+)?/
  * counted and skipped, and reading goes on after them); inflation by `options.inflate`.
  */
 export async function huntLog(
-  file: string,
+  path: HostPath,
   matcher: NetworkMatcher,
   options: HuntOptions,
   sink: HitSink,
 ): Promise<LogFileResult> {
+  const file = reportedPath(path).path;
   const result: LogFileResult = {
     file,
     format: options.format ?? 'text',
@@ -149,14 +153,21 @@ export async function huntLog(
     }
   };
 
+  // A failing sink (the report cannot be written) stops the hunt; it is not a problem of this log.
+  let sinkError: unknown;
   const deliver = async () => {
     if (state.pending.length === 0) return;
     result.hits += state.pending.length;
-    await sink(state.pending.splice(0), result.format);
+    try {
+      while (state.pending.length) await sink(state.pending.splice(0, HIT_BATCH), result.format);
+    } catch (error) {
+      sinkError = error;
+      throw error;
+    }
   };
   try {
     for await (const chunk of readChunks(
-      file,
+      path,
       result,
       state.years,
       options.inflate ?? DEFAULT_INFLATE_LIMITS,
@@ -177,6 +188,7 @@ export async function huntLog(
       await deliver();
     }
   } catch (error) {
+    if (error === sinkError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const message = (error as Error).message;
     if (error instanceof InflateLimitError) {
@@ -211,12 +223,12 @@ class InflateLimitError extends Error {}
  * start with the gzip magic, within `limits`. A regular file's mtime goes into `years` for yearless times.
  */
 async function* readChunks(
-  file: string,
+  file: HostPath,
   result: LogFileResult,
   years: YearHint,
   limits: InflateLimits,
 ): AsyncGenerator<Buffer> {
-  const handle = file === '-' ? undefined : await open(file, 'r');
+  const handle = file === '-' ? undefined : await open(fsPath(file), 'r');
   try {
     const stat = handle ? await handle.stat() : fstatSync(0);
     if (stat.isFile() && years.year === undefined) years.modified = stat.mtime;

@@ -6,6 +6,7 @@ import {
   openSync,
   symlinkSync,
   utimesSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -87,6 +88,14 @@ describe('hunt reads what the user named', () => {
     } finally {
       chmodSync(join(dir, 'logs/locked'), 0o755);
     }
+  });
+
+  it('reads a log whose name is not UTF-8, and reports the name escaped', async () => {
+    const dir = tempTree();
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/x`), Buffer.from([0xff]), Buffer.from('.json')]), HIT);
+    const r = await runCli(['hunt', dir, '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(report(r.stdout).findings.map((f) => f.subject.log?.file)).toEqual([`${dir}/x\\xFF.json`]);
   });
 
   it('an unreadable log named on the command line is partial', async () => {
@@ -260,9 +269,22 @@ describe('hunt has bounds', () => {
       closeSync(fd);
     }
     const iocs = join(tempTree({ 'iocs.txt': 'akamaicontainer.com\n' }), 'iocs.txt');
+    // The main thread gets a 300 MiB heap: the summary must stay bounded, however many hits there are.
     const child = spawn(
       process.execPath,
-      [CLI, 'hunt', dir, '--threads', '2', '--format', 'ndjson', '--no-bundled', '--ioc', iocs],
+      [
+        '--max-old-space-size=300',
+        CLI,
+        'hunt',
+        dir,
+        '--threads',
+        '2',
+        '--format',
+        'ndjson',
+        '--no-bundled',
+        '--ioc',
+        iocs,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
     );
     let lines = 0;

@@ -168,5 +168,10 @@ describe('a closed or full standard output', () => {
     } finally {
       closeSync(full);
     }
+    const r = await runCli(['hunt', join(dir, 'many.json'), '--format', 'ndjson', '--output', '/dev/full']);
+    expect(r.code).toBe(74);
+    expect(oneLine(r.stderr)).toEqual([
+      expect.stringMatching(/^chainsweep: cannot write the output to \/dev\/full: ENOSPC/),
+    ]);
   });
 });

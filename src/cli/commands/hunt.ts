@@ -9,7 +9,7 @@ import { findingLine, summaryLine } from '../../report/ndjson.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseSeverity, parseSize } from '../args.js';
 import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
 import type { CliIo } from '../io.js';
-import { openOutput } from '../output.js';
+import { checkOutputPath, openOutput, writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const HUNT_HELP = `Usage: chainsweep hunt [FILE|DIR|-]... [options]
@@ -80,22 +80,23 @@ export async function runHunt(args: string[], io: CliIo): Promise<number> {
     ...(values.year ? { year: parseInteger('--year', values.year, 1970, 9999) } : {}),
     ...(values.threads ? { threads: parseInteger('--threads', values.threads, 1, 256) } : {}),
   };
-  const output = await openOutput(io, values.output);
+  if (values.output) checkOutputPath(io, values.output); // refused before the hunt, not after it
+  // NDJSON streams into the output from the start; JSON and text are written once the hunt is done.
+  const stream = format === 'ndjson' ? await openOutput(io, values.output) : undefined;
   try {
     const { intel, diagnostics } = await loadIntelFor(values, io, { ioc: values.ioc });
-    // NDJSON goes out as found, in blocks of about 1 MiB.
     let pending = '';
     const flush = async (limit: number) => {
-      if (pending.length <= limit) return;
+      if (!stream || pending.length <= limit) return;
       const text = pending;
       pending = '';
-      await output.write(text);
+      await stream.write(text);
     };
     const report = await hunt({
       ...huntOptions,
       intel,
       intelDiagnostics: diagnostics,
-      ...(format === 'ndjson'
+      ...(stream
         ? {
             onFindings: async (findings) => {
               for (const f of findings) pending += findingLine(f);
@@ -104,15 +105,19 @@ export async function runHunt(args: string[], io: CliIo): Promise<number> {
           }
         : {}),
     });
-    if (format === 'json') await output.write(`${JSON.stringify(report, null, 2)}\n`);
-    else if (format === 'ndjson') {
+    if (stream) {
       await flush(0);
-      await output.write(summaryLine(report));
-    } else await output.write(renderHunt(report));
-    await output.close();
+      await stream.write(summaryLine(report));
+      await stream.close();
+    } else
+      await writeOutput(
+        io,
+        values.output,
+        format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderHunt(report),
+      );
     return exitCodeFor(report, failOn);
   } catch (error) {
-    await output.discard();
+    await stream?.discard();
     throw error;
   }
 }
