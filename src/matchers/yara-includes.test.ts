@@ -10,7 +10,7 @@ import { signByHand } from '../testing/hand-signed-pack.js';
 import { tempTree } from '../testing/temp-tree.js';
 import { compileYara } from './yara-engine.js';
 import { findIncludes } from './yara-includes.js';
-import { nativeEngineAvailable } from './yara-native.js';
+import { compileNative, nativeEngineAvailable } from './yara-native.js';
 import type { YaraEngineName } from './yara-types.js';
 
 /** An unsigned rule file outside every pack, with a rule that matches "HELLO". */
@@ -148,6 +148,16 @@ describe.each(engines)('rules of a signed pack with the %s engine', (engine) => 
     const matches = compiled.rules?.scan(Buffer.from('HELLO'), {}) ?? [];
     expect(matches.map((m) => m.rule)).toEqual(['other']);
     compiled.rules?.dispose();
+  });
+});
+
+describe.runIf(nativeEngineAvailable())('the native engine on its own', () => {
+  it('compiles a pack file with includes off, whatever the check before it found', () => {
+    const compiled = compileNative([packSource(`include "${X}"\nrule mine { condition: false }`)]);
+    expect(compiled.rules).toBeUndefined();
+    expect(compiled.diagnostics).toEqual([
+      expect.objectContaining({ level: 'error', line: 1, message: expect.stringContaining('[E044]') }),
+    ]);
   });
 });
 
