@@ -1,4 +1,5 @@
 import { type Finding, fingerprint } from '../core/finding.js';
+import { type HostPath, pathText, reportedPath } from '../core/paths.js';
 import { ConfidenceSchema, type Severity, SeveritySchema } from '../core/severity.js';
 import type { FilenameMatcher } from '../matchers/filename-matcher.js';
 import type { FileDigests, HashMatcher } from '../matchers/hash-matcher.js';
@@ -12,10 +13,10 @@ import { checkCertificateTable, parsePeHeaders } from './parsers/pe.js';
 
 /** A file as the sweep sees it: where it is, what was read, and (when small enough) its bytes. */
 export interface SweepInput {
-  /** Full path on this machine. */
-  path: string;
+  /** Full path on this machine: text, or bytes when a name in it is not UTF-8. */
+  path: HostPath;
   /** Path inside a mounted image, when scanning one. */
-  imagePath?: string;
+  imagePath?: HostPath;
   size: number;
   digests: FileDigests;
   head: Uint8Array;
@@ -32,7 +33,7 @@ export type YaraStatus = 'scanned' | 'no-rules' | 'not-malware-type' | 'too-larg
 
 /** True when YARA should see this file at all (before size limits). */
 export function wantsYara(input: Pick<SweepInput, 'path' | 'head'>, options: SweepOptions): boolean {
-  return options.allFiles || isMalwareFileType(input.head, baseName(input.path));
+  return options.allFiles || isMalwareFileType(input.head, baseName(pathText(input.path)));
 }
 
 /** Matches one file against hashes, names and YARA; a YARA failure is reported in `yara`, never thrown. */
@@ -99,7 +100,7 @@ export function builtInChecks(input: SweepInput): Finding[] {
   const id = 'pe-authenticode-appended-data';
   return [
     {
-      fingerprint: fingerprint(BUILT_IN, id, input.path),
+      fingerprint: fingerprint(BUILT_IN, id, subjectKey(input)),
       kind: 'check',
       indicatorId: id,
       packId: BUILT_IN,
@@ -121,9 +122,12 @@ export function builtInChecks(input: SweepInput): Finding[] {
   ];
 }
 
-/** The path file-name indicators see: inside the image when there is one, always with forward slashes. */
+/**
+ * The path file-name indicators see: inside the image when there is one, always with forward slashes, as text
+ * (bytes that are not UTF-8 read as U+FFFD, so `*.dll` still matches `evil\xFF.dll`).
+ */
 function namePathOf(input: SweepInput): string {
-  return (input.imagePath ?? input.path).replaceAll('\\', '/');
+  return pathText(input.imagePath ?? input.path).replaceAll('\\', '/');
 }
 
 function indicatorFinding(
@@ -132,7 +136,7 @@ function indicatorFinding(
   evidence: Record<string, unknown>,
 ): Finding {
   return {
-    fingerprint: fingerprint(indicator.packId, indicator.id, input.path),
+    fingerprint: fingerprint(indicator.packId, indicator.id, subjectKey(input)),
     kind: indicator.kind,
     indicatorId: indicator.id,
     packId: indicator.packId,
@@ -152,7 +156,7 @@ function yaraFinding(match: YaraMatch, input: SweepInput, file: Record<string, u
     .map((k) => meta[k])
     .filter((v): v is string => typeof v === 'string' && v.length > 0);
   return {
-    fingerprint: fingerprint(packId, match.rule, input.path),
+    fingerprint: fingerprint(packId, match.rule, subjectKey(input)),
     kind: 'yara',
     indicatorId: match.rule,
     packId,
@@ -211,7 +215,19 @@ function fileTypeLabel(head: Uint8Array): string {
 }
 
 function subjectOf(input: SweepInput): Finding['subject'] {
-  return input.imagePath ? { path: input.path, imagePath: input.imagePath } : { path: input.path };
+  const { path, pathBytes } = reportedPath(input.path);
+  const image = input.imagePath === undefined ? undefined : reportedPath(input.imagePath);
+  return {
+    path,
+    ...(pathBytes ? { pathBytes } : {}),
+    ...(image ? { imagePath: image.path } : {}),
+    ...(image?.pathBytes ? { imagePathBytes: image.pathBytes } : {}),
+  };
+}
+
+/** What a finding's fingerprint is keyed on: the reported path (escaped paths are unambiguous). */
+function subjectKey(input: SweepInput): string {
+  return reportedPath(input.path).path;
 }
 
 function baseName(path: string): string {

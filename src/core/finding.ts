@@ -6,10 +6,17 @@ import { ConfidenceSchema, SeveritySchema } from './severity.js';
 
 /** Where a finding was seen: a file today; an installed app or a log line in other commands. */
 export const SubjectSchema = z.object({
-  /** Full path on the scanning machine. */
+  /**
+   * Full path on the scanning machine. When a name in it is not valid UTF-8, this is the path escaped as
+   * `displayPath` shows it (`evil\xFF.dll`) and `pathBytes` holds the exact bytes.
+   */
   path: z.string().optional(),
-  /** Path inside a mounted image (`--root`), as the imaged system saw it. */
+  /** The exact bytes of `path`, base64, present only when the path is not valid UTF-8. */
+  pathBytes: z.base64().optional(),
+  /** Path inside a mounted image (`--root`), as the imaged system saw it (escaped the same way). */
   imagePath: z.string().optional(),
+  /** The exact bytes of `imagePath`, base64, present only when it is not valid UTF-8. */
+  imagePathBytes: z.base64().optional(),
   /** For application findings: the installed app. */
   app: InstalledAppSchema.optional(),
   /** For log findings: the record that touched the indicator. */

@@ -19,7 +19,14 @@ export const PackRefSchema = z.object({
 });
 export type PackRef = z.infer<typeof PackRefSchema>;
 
-export const FileProblemSchema = z.object({ path: z.string(), code: z.string(), message: z.string() });
+export const FileProblemSchema = z.object({
+  /** The path, escaped as in a finding's subject when it is not valid UTF-8. */
+  path: z.string(),
+  /** The exact bytes of `path`, base64, present only when the path is not valid UTF-8. */
+  pathBytes: z.base64().optional(),
+  code: z.string(),
+  message: z.string(),
+});
 /** A file or input that a part of the scan could not cover, and why. */
 export type FileProblem = z.infer<typeof FileProblemSchema>;
 

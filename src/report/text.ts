@@ -1,4 +1,5 @@
 import type { Finding } from '../core/finding.js';
+import { displayPath } from '../core/paths.js';
 import type { Report } from '../core/report.js';
 import { SEVERITIES } from '../core/severity.js';
 
@@ -16,14 +17,17 @@ const COLORS: Record<string, string> = {
   info: '\x1b[2m',
 };
 
-/** The human report: findings grouped by severity with title, source and path, then coverage and a verdict. */
+/**
+ * The human report: findings grouped by severity with title, source and path, then coverage and a verdict. Every
+ * value from the host or a pack goes through displayPath, so none can break a line or forge one.
+ */
 export function renderText(report: Report, style: TextStyle): string {
   const paint = (severity: string, text: string) =>
     style.color ? `${COLORS[severity] ?? ''}${text}\x1b[0m` : text;
   const lines: string[] = [];
   const s = report.stats;
   lines.push(
-    `chainsweep ${report.tool.version} ${report.command} of ${report.scope.paths.join(', ')}${report.scope.imageRoot ? ` (image root ${report.scope.imageRoot})` : ''}`,
+    `chainsweep ${report.tool.version} ${report.command} of ${report.scope.paths.map(show).join(', ')}${report.scope.imageRoot ? ` (image root ${show(report.scope.imageRoot)})` : ''}`,
   );
   if (report.command === 'scan') {
     lines.push(
@@ -47,7 +51,8 @@ export function renderText(report: Report, style: TextStyle): string {
     lines.push(
       `coverage ${c.name}: ${c.outcome}, ${c.problemCount} problem${c.problemCount === 1 ? '' : 's'}`,
     );
-    for (const p of c.problems.slice(0, 10)) lines.push(`  ${p.path}: ${p.code}: ${p.message}`);
+    for (const p of c.problems.slice(0, 10))
+      lines.push(`  ${showPath(p.path, p.pathBytes)}: ${show(p.code)}: ${show(p.message)}`);
     if (c.problemCount > 10) lines.push(`  ... ${c.problemCount - 10} more (see --format json)`);
   }
   const skipped = Object.entries(s.skipped).filter(([, n]) => n > 0);
@@ -66,19 +71,19 @@ function describeInventory(report: Report, listApps: boolean): string[] {
   for (const v of [...verdicts].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict))) {
     const app = apps[v.app];
     if (!app) continue;
-    const who = app.user ? `, user ${app.user}` : '';
+    const who = app.user ? `, user ${show(app.user)}` : '';
     lines.push(
-      `  ${v.verdict.toUpperCase().padEnd(12)} ${app.name} ${app.version || '(no version)'}  [${app.source}${who}]`,
+      `  ${v.verdict.toUpperCase().padEnd(12)} ${show(app.name)} ${show(app.version) || '(no version)'}  [${app.source}${who}]`,
     );
-    lines.push(`    ${app.installLocation ?? app.location}`);
+    lines.push(`    ${show(app.installLocation ?? app.location)}`);
     lines.push(
-      `    ${v.product}: affected ${v.affected.join(', ')}${v.fixed.length ? `; fixed ${v.fixed.join(', ')}` : ''}${v.advisory ? ` · ${v.advisory}` : ''}`,
+      `    ${show(v.product)}: affected ${v.affected.map(show).join(', ')}${v.fixed.length ? `; fixed ${v.fixed.map(show).join(', ')}` : ''}${v.advisory ? ` · ${show(v.advisory)}` : ''}`,
     );
   }
   if (listApps) {
     for (const app of apps)
       lines.push(
-        `  ${app.name} ${app.version}  [${app.source}${app.user ? `, user ${app.user}` : ''}]  ${app.location}`,
+        `  ${show(app.name)} ${show(app.version)}  [${app.source}${app.user ? `, user ${show(app.user)}` : ''}]  ${show(app.location)}`,
       );
   }
   lines.push('');
@@ -86,19 +91,30 @@ function describeInventory(report: Report, listApps: boolean): string[] {
 }
 
 function describePack(pack: Report['packs'][number]): string {
-  if (!pack.signed) return `${pack.id} (${pack.title}: ${pack.files?.length ?? 0} files)`;
-  return `${pack.id} #${pack.sequence} (signed ${pack.keyId?.slice(0, 12)}…${pack.stale ? ', EXPIRED' : ''})`;
+  if (!pack.signed) return `${show(pack.id)} (${show(pack.title)}: ${pack.files?.length ?? 0} files)`;
+  return `${show(pack.id)} #${pack.sequence} (signed ${show(pack.keyId?.slice(0, 12) ?? '')}…${pack.stale ? ', EXPIRED' : ''})`;
 }
 
 function describeFinding(f: Finding): string[] {
-  const where = f.subject.imagePath ? `${f.subject.imagePath}  [${f.subject.path}]` : (f.subject.path ?? '');
+  const { path, pathBytes, imagePath, imagePathBytes } = f.subject;
+  const where =
+    imagePath !== undefined
+      ? `${showPath(imagePath, imagePathBytes)}  [${showPath(path ?? '', pathBytes)}]`
+      : showPath(path ?? '', pathBytes);
   const source = [
-    `${f.kind} ${f.indicatorId}`,
-    `pack ${f.packId}`,
+    `${f.kind} ${show(f.indicatorId)}`,
+    `pack ${show(f.packId)}`,
     `confidence ${f.confidence}`,
-    ...f.references.slice(0, 2),
+    ...f.references.slice(0, 2).map(show),
   ];
-  return [`  ${f.title}`, `    ${where}`, `    ${source.join(' · ')}`];
+  return [`  ${show(f.title)}`, `    ${where}`, `    ${source.join(' · ')}`];
+}
+
+const show = displayPath;
+
+/** A report path as displayPath shows it: from its exact bytes when the report carries them. */
+function showPath(path: string, bytes: string | undefined): string {
+  return displayPath(bytes === undefined ? path : Buffer.from(bytes, 'base64'));
 }
 
 function verdict(report: Report): string {

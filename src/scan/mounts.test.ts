@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { parseMountInfo } from './mounts.js';
+import { parseMountInfo, parsePseudoDevices, pseudoFilesystemOf } from './mounts.js';
 
 // Lines captured from /proc/self/mountinfo on Debian 12 (a laptop with an NFS home share and an sshfs mount).
 const MOUNTINFO = `22 28 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
@@ -26,5 +28,23 @@ describe('parseMountInfo', () => {
 
   it('ignores malformed lines', () => {
     expect(parseMountInfo('garbage\n\n1 2 3')).toEqual(new Map());
+  });
+});
+
+describe('parsePseudoDevices', () => {
+  it('maps the device of each pseudo mount to its filesystem type', () => {
+    expect(Object.fromEntries(parsePseudoDevices(MOUNTINFO))).toEqual({
+      '0:21': 'sysfs',
+      '0:22': 'proc',
+      '0:5': 'devtmpfs',
+      '0:27': 'cgroup2',
+    });
+  });
+
+  it('knows the live /proc and /sys for what they are, and not /tmp', () => {
+    expect(pseudoFilesystemOf(statSync('/proc').dev)).toBe('proc');
+    expect(pseudoFilesystemOf(statSync('/proc/self/status').dev)).toBe('proc');
+    expect(pseudoFilesystemOf(statSync('/sys').dev)).toBe('sysfs');
+    expect(pseudoFilesystemOf(statSync(tmpdir()).dev)).toBeUndefined();
   });
 });

@@ -70,9 +70,35 @@ export function parseMountInfo(text: string): Map<string, 'pseudo-filesystem' | 
 
 /** The live host's pseudo and network mounts (Linux); empty where /proc is not there. */
 export function liveMountSkips(): MountSkips {
+  return parseMountInfo(liveMountInfo());
+}
+
+/** Parses /proc/self/mountinfo text: the pseudo filesystem type of each device (`major:minor`) that is one. */
+export function parsePseudoDevices(text: string): Map<string, string> {
+  const devices = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const dash = line.indexOf(' - ');
+    const device = line.slice(0, dash).split(' ')[2];
+    const fsType = line.slice(dash + 3).split(' ')[0];
+    if (dash >= 0 && device && fsType && PSEUDO.has(fsType)) devices.set(device, fsType);
+  }
+  return devices;
+}
+
+/** The pseudo filesystem (`proc`, `sysfs`, ...) that holds a file of device `dev` (its st_dev), if any (Linux). */
+export function pseudoFilesystemOf(dev: number): string | undefined {
+  // glibc's dev_t: minor in bits 0-7 and 20-43, major in bits 8-19 and 44-63.
+  const low = dev % 2 ** 32;
+  const high = Math.floor(dev / 2 ** 32);
+  const major = ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0);
+  const minor = (low & 0xff) | ((((low >>> 12) | (high << 20)) & 0xffffff00) >>> 0);
+  return parsePseudoDevices(liveMountInfo()).get(`${major}:${minor}`);
+}
+
+function liveMountInfo(): string {
   try {
-    return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+    return readFileSync('/proc/self/mountinfo', 'utf8');
   } catch {
-    return new Map();
+    return '';
   }
 }

@@ -1,7 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { HashAlgorithm } from '../core/indicator.js';
+import type { HostPath } from '../core/paths.js';
 import type { FileDigests } from '../matchers/hash-matcher.js';
+import { reachable } from './long-path.js';
 
 /** Why a file could not be read: the codes reports use. */
 export type FileProblemCode = 'vanished' | 'unreadable' | 'special' | 'io-error';
@@ -28,7 +30,8 @@ export interface FileRead {
 
 const HEAD_BYTES = 512;
 const CHUNK = 4 * 1024 * 1024;
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const FOLLOW_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+const OPEN_FLAGS = FOLLOW_FLAGS | (constants.O_NOFOLLOW ?? 0);
 
 /** Reads files in one pass with a reused buffer: digests for the algorithms asked, content up to `maxInMemory`. */
 export class FileReader {
@@ -37,19 +40,21 @@ export class FileReader {
   constructor(private readonly maxInMemory: number) {}
 
   /**
-   * Reads `path` once, computing `algorithms`. A file larger than `deferAbove` is not read: its size is returned,
-   * so the caller can share its hashing out between threads.
+   * Reads `path` once (at any depth), computing `algorithms`. A file larger than `deferAbove` is not read: its size
+   * is returned, so the caller can share its hashing out between threads. A symlink is read only with `follow`
+   * (a path the user named).
    */
   read(
-    path: string,
+    path: HostPath,
     algorithms: readonly HashAlgorithm[],
     deferAbove = Number.POSITIVE_INFINITY,
+    follow = false,
   ): FileRead | { deferredSize: number } {
     let fd: number;
     try {
-      fd = openSync(path, OPEN_FLAGS);
+      fd = reachable(path, (p) => openSync(p, follow ? FOLLOW_FLAGS : OPEN_FLAGS));
     } catch (error) {
-      throw toProblem(error, path);
+      throw toProblem(error);
     }
     try {
       const stat = fstatSync(fd);
@@ -62,7 +67,7 @@ export class FileReader {
         ? this.readWhole(fd, expected, unique, hashes)
         : this.readStreaming(fd, expected, unique, hashes);
     } catch (error) {
-      throw error instanceof FileProblem ? error : toProblem(error, path);
+      throw error instanceof FileProblem ? error : toProblem(error);
     } finally {
       closeSync(fd);
     }
@@ -124,7 +129,8 @@ function digestsOf(algorithms: HashAlgorithm[], hashes: Hash[]): FileDigests {
   return digests;
 }
 
-function toProblem(error: unknown, path: string): FileProblem {
+/** The problem an error means; the message never holds the path (the report has it beside). */
+function toProblem(error: unknown): FileProblem {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENOENT':
@@ -138,6 +144,6 @@ function toProblem(error: unknown, path: string): FileProblem {
     case 'EISDIR':
       return new FileProblem('special', 'not a regular file');
     default:
-      return new FileProblem('io-error', `${code ?? 'error'} reading ${path}`);
+      return new FileProblem('io-error', `${code ?? 'error'} while reading`);
   }
 }

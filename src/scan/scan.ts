@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { arch, availableParallelism, homedir, hostname, platform, release } from 'node:os';
-import { basename, parse, resolve } from 'node:path';
+import { parse, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
-import { isInside } from '../core/paths.js';
+import { displayPath, type HostPath, isInside, reportedPath } from '../core/paths.js';
 import type { Report } from '../core/report.js';
 import { severityRank } from '../core/severity.js';
 import { globToRegExp } from '../matchers/glob.js';
@@ -13,7 +13,7 @@ import type { YaraEngineChoice } from '../matchers/yara-types.js';
 import type { IntelSet } from '../packs/intel.js';
 import { CoverageTracker } from './coverage.js';
 import { takeInventory } from './inventory.js';
-import { liveMountSkips } from './mounts.js';
+import { liveMountSkips, pseudoFilesystemOf } from './mounts.js';
 import type { FileOutcome } from './protocol.js';
 import { SweepPool } from './sweep-pool.js';
 import { walkFiles } from './walk.js';
@@ -29,6 +29,8 @@ export interface ScanOptions {
   allFiles: boolean;
   maxYaraBytes: number;
   crossFilesystems: boolean;
+  /** Sweep a root that lies on a pseudo filesystem (/proc, /sys, /dev...), which is refused otherwise. */
+  allowPseudoFs?: boolean;
   threads?: number;
   yaraTimeoutMs: number;
   /** Which YARA-X build runs the rules (default: native where it loads). */
@@ -50,6 +52,7 @@ export interface ScanOptions {
 export interface ScanProgress {
   files: number;
   bytes: number;
+  /** The folder being swept, as displayPath shows it. */
   currentDir: string;
 }
 
@@ -57,9 +60,16 @@ export interface ScanProgress {
 export async function scan(options: ScanOptions): Promise<Report> {
   const startedAt = new Date();
   const imageRoot = options.imageRoot === undefined ? undefined : resolve(options.imageRoot);
-  const roots = await resolveRoots(options.paths, imageRoot);
+  const roots = await resolveRoots(options.paths, imageRoot, options.allowPseudoFs ?? false);
   const excludedByGlob = compileExcludes(options.excludes);
-  const ownFolders = (options.ownFolders ?? []).filter((own) => !roots.some((root) => isInside(root, own)));
+  const ownFolders = (options.ownFolders ?? [])
+    .filter((own) => !roots.some((root) => isInside(root, own)))
+    .map((own) => resolve(own));
+  // The walk's paths are absolute and normal: a prefix test is enough, and cheap on every entry.
+  const isOwn = (path: string) =>
+    ownFolders.some(
+      (own) => path.startsWith(own) && (path.length === own.length || path[own.length] === sep),
+    );
 
   const walkCoverage = new CoverageTracker('walk');
   const readCoverage = new CoverageTracker('read');
@@ -80,7 +90,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
   const findings: Finding[] = [...inventory.findings];
   for (const finding of inventory.findings) options.onFinding?.(finding);
   const stats = { files: 0, bytes: 0, yaraFiles: 0, yaraBytes: 0 };
-  let currentDir = roots[0] ?? '';
+  let lastPath: HostPath = roots[0] ?? '';
 
   const onOutcome = (outcome: FileOutcome) => {
     if (outcome.size !== undefined) {
@@ -94,7 +104,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
     else if (outcome.yara === 'too-large') {
       skip('yara-too-large');
       yaraCoverage.add({
-        path: outcome.path,
+        ...reportedPath(outcome.path),
         code: 'too-large',
         message: `${outcome.size} bytes, above the YARA limit of ${options.maxYaraBytes}`,
       });
@@ -102,8 +112,9 @@ export async function scan(options: ScanOptions): Promise<Report> {
     if (outcome.changed) skip(`changed-while-read`);
     const problem = outcome.problem;
     if (problem?.code === 'vanished' || problem?.code === 'special') skip(problem.code);
-    else if (problem?.code.startsWith('yara-')) yaraCoverage.add({ path: outcome.path, ...problem });
-    else if (problem) readCoverage.add({ path: outcome.path, ...problem });
+    else if (problem?.code.startsWith('yara-'))
+      yaraCoverage.add({ ...reportedPath(outcome.path), ...problem });
+    else if (problem) readCoverage.add({ ...reportedPath(outcome.path), ...problem });
     for (const finding of outcome.findings) {
       findings.push(finding);
       options.onFinding?.(finding);
@@ -141,13 +152,17 @@ export async function scan(options: ScanOptions): Promise<Report> {
 
     const mountSkips = imageRoot ? new Map() : liveMountSkips();
     const progress = options.onProgress
-      ? setInterval(() => options.onProgress?.({ files: stats.files, bytes: stats.bytes, currentDir }), 250)
+      ? setInterval(
+          () =>
+            options.onProgress?.({ files: stats.files, bytes: stats.bytes, currentDir: folderOf(lastPath) }),
+          250,
+        )
       : undefined;
     try {
       for (const root of roots) {
         const files = walkFiles(root, {
           isExcluded: (path) => {
-            if (ownFolders.some((own) => isInside(path, own))) {
+            if (isOwn(path)) {
               skip('chainsweep-own-files');
               return 'silent';
             }
@@ -157,11 +172,12 @@ export async function scan(options: ScanOptions): Promise<Report> {
           mountSkips,
           ...(options.signal ? { signal: options.signal } : {}),
           onSkip: skip,
-          onUnreadableDir: (path, message) => walkCoverage.add({ path, code: 'unreadable-dir', message }),
+          onUnreadableDir: (path, message) =>
+            walkCoverage.add({ ...reportedPath(path), code: 'unreadable-dir', message }),
         });
         for (const path of files) {
-          currentDir = path.slice(0, path.length - basename(path).length);
-          await pool.submit(path);
+          lastPath = path;
+          await pool.submit(path, path === root);
         }
       }
       await pool.drain();
@@ -213,22 +229,47 @@ function liveRoot(path: string): string {
   return parse(resolve(path)).root;
 }
 
-async function resolveRoots(paths: string[], imageRoot: string | undefined): Promise<string[]> {
+/** The folder part of a path, for progress. */
+function folderOf(path: HostPath): string {
+  const shown = displayPath(path);
+  return shown.slice(0, shown.lastIndexOf(sep) + 1);
+}
+
+/**
+ * The absolute roots to sweep. Each must exist (a symlink is followed, as `find -H`), lie inside the image root,
+ * and not lie on a pseudo filesystem unless `allowPseudoFs`.
+ */
+async function resolveRoots(
+  paths: string[],
+  imageRoot: string | undefined,
+  allowPseudoFs: boolean,
+): Promise<string[]> {
   const wanted = paths.length > 0 ? paths : [imageRoot ?? homedir()];
   const roots: string[] = [];
   for (const path of wanted) {
     const full = imageRoot && !paths.length ? imageRoot : resolve(path);
+    let device: number;
     try {
-      await stat(full);
+      device = (await stat(full)).dev;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new UserError(
         'PATH_NOT_FOUND',
-        `${path}: ${code === 'ENOENT' ? 'no such file or directory' : code}`,
+        `${displayPath(path)}: ${code === 'ENOENT' ? 'no such file or directory' : code}`,
       );
     }
     if (imageRoot && !isInside(full, imageRoot)) {
-      throw new UserError('USAGE', `${path}: is outside the image root ${imageRoot}`);
+      throw new UserError(
+        'USAGE',
+        `${displayPath(path)}: is outside the image root ${displayPath(imageRoot)}`,
+      );
+    }
+    const pseudo = allowPseudoFs ? undefined : pseudoFilesystemOf(device);
+    if (pseudo) {
+      throw new UserError(
+        'USAGE',
+        `${displayPath(path)}: is on a pseudo filesystem (${pseudo}); pass --allow-pseudo-fs to sweep it`,
+      );
     }
     roots.push(full);
   }

@@ -1,5 +1,6 @@
 import { matchFacts, wantsYara } from '../collectors/signature-sweep.js';
 import type { HashAlgorithm } from '../core/indicator.js';
+import { type HostPath, pathKey } from '../core/paths.js';
 import { FilenameMatcher } from '../matchers/filename-matcher.js';
 import { type FileDigests, HashMatcher } from '../matchers/hash-matcher.js';
 import type { IntelSet } from '../packs/intel.js';
@@ -52,14 +53,15 @@ export class SplitFiles {
   }
 
   /** The part jobs for a deferred file. */
-  plan(path: string): Job[] {
-    this.pending.set(path, { parts: this.groups.length, digests: {} });
-    return this.groups.map((algorithms) => ({ path, algorithms }));
+  plan(path: HostPath, follow?: true): Job[] {
+    this.pending.set(pathKey(path), { parts: this.groups.length, digests: {} });
+    return this.groups.map((algorithms) => ({ path, algorithms, ...(follow ? { follow } : {}) }));
   }
 
   /** Records one part; returns the file's outcome once every part is in. */
   add(part: PartOutcome): FileOutcome | undefined {
-    const state = this.pending.get(part.path);
+    const key = pathKey(part.path);
+    const state = this.pending.get(key);
     if (!state) return undefined;
     Object.assign(state.digests, part.digests);
     if (part.size !== undefined && (state.size === undefined || part.size > state.size))
@@ -68,7 +70,7 @@ export class SplitFiles {
     if (part.problem && !state.problem) state.problem = part.problem;
     if (part.changed && !state.changed) state.changed = part.changed;
     if (--state.parts > 0) return undefined;
-    this.pending.delete(part.path);
+    this.pending.delete(key);
     if (state.problem || state.size === undefined) {
       return {
         path: part.path,

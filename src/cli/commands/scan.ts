@@ -34,8 +34,9 @@ What to read:
   --all-files            run YARA on every file, not only executables, scripts, installers, archives, icons
   --max-yara-size SIZE   largest file YARA reads into memory (default 64M; larger files are hashed only)
   --cross-filesystems    descend into other mounted filesystems (pseudo and network ones stay skipped)
+  --allow-pseudo-fs      sweep a PATH that lies on a pseudo filesystem (/proc, /sys, /dev), refused otherwise
   --threads N            worker threads (default: one per core)
-  --yara-timeout SEC     YARA time limit per file (default 60; the wasm engine only)
+  --yara-timeout SEC     YARA time limit per file (default 60)
   --yara-engine ENGINE   auto (default: native where it is installed), native, or wasm
 
 Output:
@@ -56,6 +57,7 @@ const OPTIONS = {
   'all-files': { type: 'boolean' },
   'max-yara-size': { type: 'string' },
   'cross-filesystems': { type: 'boolean' },
+  'allow-pseudo-fs': { type: 'boolean' },
   threads: { type: 'string' },
   'yara-timeout': { type: 'string' },
   'yara-engine': { type: 'string' },
@@ -109,6 +111,7 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
     allFiles: Boolean(values['all-files']),
     maxYaraBytes,
     crossFilesystems: Boolean(values['cross-filesystems']),
+    allowPseudoFs: Boolean(values['allow-pseudo-fs']),
     ...(threads ? { threads } : {}),
     yaraTimeoutMs,
     yaraEngine: parseChoice('--yara-engine', values['yara-engine'] ?? 'auto', [
