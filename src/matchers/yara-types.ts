@@ -8,8 +8,8 @@ export type YaraExternalValues = Partial<Record<YaraExternal, string>>;
 
 /**
  * Which YARA-X build runs the rules: `native` (the N-API binding, Linux and macOS), `wasm` (the official
- * WebAssembly build, everywhere, with per-file timeouts but ~5 ms per file and growing memory), or `auto`
- * (native where it loads).
+ * WebAssembly build, everywhere, ~5 ms per file and growing memory), or `auto` (native where it loads). Neither
+ * stops a long scan by itself; the sweep worker's watchdog (yara-watchdog.ts) enforces the per-file limit on both.
  */
 export type YaraEngineChoice = 'auto' | 'native' | 'wasm';
 export type YaraEngineName = 'native' | 'wasm';
@@ -29,7 +29,7 @@ export interface YaraRules {
   readonly engine: YaraEngineName;
   /** The externals at least one rule refers to (the others are never set per file). */
   readonly externalsUsed: ReadonlySet<YaraExternal>;
-  /** Scans `bytes`; throws YaraTimeoutError when the per-file time limit is hit. */
+  /** Scans `bytes`; throws YaraTimeoutError if the engine's own time limit fires (the watchdog is the backstop). */
   scan(bytes: Uint8Array, externals: YaraExternalValues): YaraMatch[];
   /** True when the engine has grown enough that this thread should be replaced. */
   wantsRecycle(): boolean;

@@ -2,6 +2,7 @@ import type { YaraStatus } from '../collectors/signature-sweep.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Finding } from '../core/finding.js';
 import type { HashAlgorithm } from '../core/indicator.js';
+import type { HostPath } from '../core/paths.js';
 import type { FileDigests } from '../matchers/hash-matcher.js';
 import type { YaraEngineChoice, YaraEngineName } from '../matchers/yara-types.js';
 import type { IntelSet } from '../packs/intel.js';
@@ -26,7 +27,7 @@ export type OutcomeProblem = {
 
 /** The outcome of sweeping one file. */
 export interface FileOutcome {
-  path: string;
+  path: HostPath;
   size?: number;
   findings: Finding[];
   yara?: YaraStatus;
@@ -38,7 +39,7 @@ export interface FileOutcome {
 
 /** One share of a large file's hashing: some of the digests, plus its first bytes. */
 export interface PartOutcome {
-  path: string;
+  path: HostPath;
   size?: number;
   digests: FileDigests;
   head?: Uint8Array;
@@ -48,11 +49,19 @@ export interface PartOutcome {
 
 /** A file to sweep whole, or (with `algorithms`) one share of a large file's hashing. */
 export interface Job {
-  path: string;
+  /** Text, or the bytes of a path that is not UTF-8 (a `Uint8Array` once it has crossed to the worker). */
+  path: HostPath;
   algorithms?: HashAlgorithm[];
+  /** A path the user named: read through a symlink at its end (as `find -H`). */
+  follow?: true;
+  /** YARA on this file ran past the time limit in a worker that was killed for it: sweep it again without YARA. */
+  yaraTimedOut?: boolean;
 }
 
-export type ToWorker = { type: 'batch'; id: number; jobs: Job[] };
+/** The worker's file descriptor its YARA watchdog writes a YaraTimeoutRecord to, before it kills the worker. */
+export const WATCHDOG_FD = 4;
+
+export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'batch'; id: number; jobs: Job[] };
 export type FromWorker =
   | { type: 'ready'; diagnostics: Diagnostic[]; engine: YaraEngineName | undefined }
   /** `retire`: the worker's engine has grown; send it nothing more and replace it. */
