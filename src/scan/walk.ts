@@ -100,6 +100,19 @@ export function* walkFiles(root: string, options: WalkOptions): Generator<HostPa
       }
       /** This folder's own anchor, opened when a child is too deep to reach otherwise. */
       let own: Anchor | undefined;
+      /** A subfolder (or an entry of unknown type) as a folder to visit: deep ones are reached by an anchor. */
+      const childOf = (name: HostPath, path: HostPath): PendingDir => {
+        if (!THROUGH_HANDLES || fitsDirectly(path)) return { parent: dir, name, path, hops: 0, device: 0 };
+        const hops = dir.hops + 1 < KEEP_EVERY ? dir.hops + 1 : 0;
+        const child = { parent: dir, name, path: hops ? undefined : path, hops, device: 0 };
+        const rel = dir.via && dir.rel !== undefined ? joinPath(dir.rel, name) : undefined;
+        if (dir.via && rel !== undefined && rel.length <= REL_LIMIT) return { ...child, via: dir.via, rel };
+        if (!own) {
+          own = { fd: openFolderHandle(dirAccess), refs: 1 };
+          anchors.add(own);
+        }
+        return { ...child, via: own, rel: name };
+      };
       const subdirs: PendingDir[] = [];
       try {
         for (let entry = handle.readSync(); entry !== null; entry = handle.readSync()) {
@@ -110,27 +123,22 @@ export function* walkFiles(root: string, options: WalkOptions): Generator<HostPa
             if (excluded !== 'silent') options.onSkip('excluded', path);
             continue;
           }
-          let child: PendingDir = { parent: dir, name, path, hops: 0, device: 0 };
-          if (THROUGH_HANDLES && !fitsDirectly(path)) {
-            const hops = dir.hops + 1 < KEEP_EVERY ? dir.hops + 1 : 0;
-            const kept = { parent: dir, name, path: hops ? undefined : path, hops, device: 0 };
-            const rel = dir.via && dir.rel !== undefined ? joinPath(dir.rel, name) : undefined;
-            if (dir.via && rel !== undefined && rel.length <= REL_LIMIT)
-              child = { ...kept, via: dir.via, rel };
-            else {
-              if (!own) {
-                own = { fd: openFolderHandle(dirAccess), refs: 1 };
-                anchors.add(own);
-              }
-              child = { ...kept, via: own, rel: name };
+          let kind = listedKind(entry);
+          if (kind === 'file') {
+            yield path;
+            continue;
+          }
+          if (kind === 'dir' || kind === undefined) {
+            const child = childOf(name, path);
+            kind ??= statKind(accessOf(child));
+            if (kind === 'dir') {
+              if (child.via) child.via.refs++;
+              subdirs.push(child);
+              continue;
             }
           }
-          const kind = kindOf(entry, child);
           if (kind === 'file') yield path;
-          else if (kind === 'dir') {
-            if (child.via) child.via.refs++;
-            subdirs.push(child);
-          } else if (kind === 'gone') options.onSkip('vanished', path);
+          else if (kind === 'gone') options.onSkip('vanished', path);
           else if (kind === 'unreadable') options.onUnreadableDir(path, 'could not tell what it is');
           else options.onSkip(kind, path);
         }
@@ -162,7 +170,8 @@ function accessOf(dir: PendingDir): string | Buffer {
 
 /** A name as text when it is valid UTF-8 (almost always), else its bytes. */
 function nameOf(raw: Buffer): HostPath {
-  return isUtf8(raw) ? raw.toString('utf8') : raw;
+  const text = raw.toString('utf8');
+  return text.includes('\ufffd') && !isUtf8(raw) ? raw : text;
 }
 
 /** The whole path of a deep folder, from the nearest ancestor that kept its own. */
@@ -235,14 +244,19 @@ function enterable(
 
 type EntryKind = 'file' | 'dir' | 'symlink' | 'special' | 'gone' | 'unreadable';
 
-/** The entry's type from the directory listing; filesystems that do not report types cost one lstat. */
-function kindOf(entry: Dirent, at: PendingDir): EntryKind {
+/** The entry's type from the directory listing; undefined where the filesystem does not report types. */
+function listedKind(entry: Dirent): EntryKind | undefined {
   if (entry.isFile()) return 'file';
   if (entry.isDirectory()) return 'dir';
   if (entry.isSymbolicLink()) return 'symlink';
   if (entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice())
     return 'special';
-  const stat = lstatOf(accessOf(at));
+  return undefined;
+}
+
+/** The type by lstat, for filesystems that do not report types in listings. */
+function statKind(access: string | Buffer): EntryKind {
+  const stat = lstatOf(access);
   if (stat === 'gone') return 'gone';
   if (typeof stat === 'string') return 'unreadable';
   if (stat.isFile()) return 'file';
