@@ -42,6 +42,14 @@ describe('chainsweep scan of hostile file names and trees', () => {
     const text = await runCli(['scan', dir]);
     expect(text.stdout).toContain(`    ${dir}/evil\\xFF.dll\n`);
     expect(text.stdout).not.toContain('\ufffd');
+
+    // As a mounted image: the path inside the image is escaped, and carried exactly, the same way.
+    const image = parseJson((await runCli(['scan', '--root', dir, '--format', 'json'])).stdout);
+    const inImage = image.findings.find((f) => f.indicatorId === '3cx.name.3cxdesktopapp-18-12-416-msi');
+    expect(inImage?.subject).toMatchObject({
+      imagePath: '/bad\\xFE/3CXDesktopApp-18.12.416.msi',
+      imagePathBytes: Buffer.from('/bad\xfe/3CXDesktopApp-18.12.416.msi', 'latin1').toString('base64'),
+    });
   });
 
   it('finds a known-bad file 5,000 folders deep, far past PATH_MAX', async () => {
