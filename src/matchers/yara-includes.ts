@@ -12,17 +12,26 @@ export interface IncludeDirective {
  * so nothing is skipped that YARA-X would read as code. `.` of the Rust rules is `[^\n]` here (JS `.` also stops
  * at `\r` and U+2028).
  */
-const NORMAL: readonly RegExp[] = [
+const COMMENTS_AND_REGEXPS: readonly RegExp[] = [
   /\/\/[^\n]*/y,
   /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//y,
   /\/(?:\\[^\n]|[^*/\\\n])(?:\\[^\n]|[^\\/\n])*\/[A-Za-z]{0,2}/y,
-  /"""(?:\\[^\n]|[^"\\])*"""/y,
-  /"(?:\\[^\n]|[^"\n\\])*"/y,
-  /[$#@!][A-Za-z0-9_]*/y,
-  /[A-Za-z_][A-Za-z0-9_]*/y,
-  /[0-9]+\.[0-9]+/y,
-  /0x[a-fA-F0-9]+|0o[0-7]+|[0-9]+(?:KB|MB)?/y,
 ];
+const STRINGS: readonly RegExp[] = [/"""(?:\\[^\n]|[^"\\])*"""/y, /"(?:\\[^\n]|[^"\n\\])*"/y];
+const PATTERN_NAME: readonly RegExp[] = [/[$#@!][A-Za-z0-9_]*/y];
+const IDENTIFIER: readonly RegExp[] = [/[A-Za-z_][A-Za-z0-9_]*/y];
+const NUMBERS: readonly RegExp[] = [/[0-9]+\.[0-9]+/y, /0x[a-fA-F0-9]+|0o[0-7]+|[0-9]+(?:KB|MB)?/y];
+
+/** The normal-mode rules that can match at a token starting with `c` (each rule's first character is fixed). */
+function normalRules(c: string): readonly RegExp[] {
+  if (c === '/') return COMMENTS_AND_REGEXPS;
+  if (c === '"') return STRINGS;
+  if (c === '$' || c === '#' || c === '@' || c === '!') return PATTERN_NAME;
+  if (/[A-Za-z_]/.test(c)) return IDENTIFIER;
+  if (c >= '0' && c <= '9') return NUMBERS;
+  return [];
+}
+
 /** Hex pattern mode (after `$name = {`): bytes, alternatives, comments; anything else returns to normal mode. */
 const HEX: readonly RegExp[] = [/\/\/[^\n]*/y, /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//y, /~?[?0-9a-fA-F]{2}/y];
 /** Hex jump mode (inside `[...]` of a hex pattern); anything else returns to hex pattern mode. */
@@ -41,8 +50,9 @@ export function findIncludes(text: string): IncludeDirective[] {
   const found: IncludeDirective[] = [];
   let mode: Mode = 'normal';
   let pending: IncludeDirective | undefined;
-  /** The last three significant normal-mode tokens, to see `$name = {` open a hex pattern. */
-  let recent: string[] = [];
+  /** The two significant normal-mode tokens before this one, to see `$name = {` open a hex pattern. */
+  let before = '';
+  let last = '';
   let i = 0;
   while (i < text.length) {
     const space = matchAt(SPACE, text, i);
@@ -68,7 +78,8 @@ export function findIncludes(text: string): IncludeDirective[] {
       } else mode = 'normal';
       continue;
     }
-    const token = longest(NORMAL, text, i) ?? (text[i] as string);
+    const c = text[i] as string;
+    const token = longest(normalRules(c), text, i) ?? c;
     const isComment = token.startsWith('//') || token.startsWith('/*');
     if (!isComment) {
       if (pending) {
@@ -79,8 +90,9 @@ export function findIncludes(text: string): IncludeDirective[] {
         pending = { ...position(text, i) };
         found.push(pending);
       }
-      recent = [...recent.slice(-2), token];
-      if (token === '{' && recent[1] === '=' && recent[0]?.startsWith('$')) mode = 'hex';
+      if (token === '{' && last === '=' && before.startsWith('$')) mode = 'hex';
+      before = last;
+      last = token;
     }
     i += token.length;
   }
