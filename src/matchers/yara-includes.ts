@@ -37,7 +37,7 @@ const HEX: readonly RegExp[] = [/\/\/[^\n]*/y, /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\/
 /** Hex jump mode (inside `[...]` of a hex pattern); anything else returns to hex pattern mode. */
 const JUMP: readonly RegExp[] = [/0x[a-fA-F0-9]+|0o[0-7]+|[0-9]+/y];
 const SPACE = /[ \t\r\n\u00a0\u2000-\u200a\u202f\u205f]+/y;
-const HEX_PUNCTUATION = new Set(['|', '(', ')']);
+const HEX_PUNCTUATION = new Set(['|', '(', ')', ']']);
 
 type Mode = 'normal' | 'hex' | 'jump';
 
