@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { ChainsweepError, UserError } from '../core/errors.js';
 import { EXIT } from '../report/exit-code.js';
 import { runHunt } from './commands/hunt.js';
@@ -8,11 +7,7 @@ import { runQuarantine } from './commands/quarantine.js';
 import { runRemediate } from './commands/remediate.js';
 import { runScan } from './commands/scan.js';
 import type { CliIo } from './io.js';
-import { checkOutputPath } from './output.js';
 import { TOOL_VERSION } from './version.js';
-
-/** Commands that take `--output FILE`: it is checked before they start. */
-const WRITES_OUTPUT = new Set(['scan', 'hunt', 'inventory']);
 
 const HELP = `chainsweep ${TOOL_VERSION}: find, hunt and remove trojanized vendor software
 
@@ -51,10 +46,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 async function run(argv: string[], io: CliIo, stdoutFailed: () => boolean): Promise<number> {
   const [command, ...args] = argv;
   try {
-    if (command && WRITES_OUTPUT.has(command)) {
-      const { values } = parseArgs({ args, strict: false, options: { output: { type: 'string' } } });
-      if (typeof values.output === 'string') checkOutputPath(io, values.output);
-    }
     switch (command) {
       case 'scan':
         return await runScan(args, io);

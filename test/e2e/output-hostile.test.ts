@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   lstatSync,
@@ -143,6 +144,41 @@ describe('--output never replaces what it names', () => {
     const lines = readFileSync(join(dir, 'report.json'), 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).type)).toEqual(['finding', 'summary']);
     expect(tmpLeft(dir)).toEqual([]);
+  });
+});
+
+describe('scan --format ndjson', () => {
+  it('streams findings then the summary into --output, and a full output is exit 74', async () => {
+    const dir = tempTree({ 'in/bad.bin': 'planted sample\n' });
+    const sha256 = createHash('sha256').update('planted sample\n').digest('hex');
+    writeFileSync(join(dir, 'iocs.txt'), `${sha256};planted sample\n`);
+    const args = [
+      'scan',
+      join(dir, 'in'),
+      '--no-bundled',
+      '--ioc',
+      join(dir, 'iocs.txt'),
+      '--format',
+      'ndjson',
+    ];
+    const r = await runCli([...args, '--output', join(dir, 'report.ndjson')]);
+    expect(r.code, r.stderr).toBe(1);
+    const lines = readFileSync(join(dir, 'report.ndjson'), 'utf8').trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['finding', 'summary']);
+    expect(tmpLeft(dir)).toEqual([]);
+    const full = await runCli([...args, '--output', '/dev/full']);
+    expect(full.code).toBe(74);
+    expect(oneLine(full.stderr)).toEqual([
+      expect.stringMatching(/^chainsweep: cannot write the output to \/dev\/full: ENOSPC/),
+    ]);
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const stdout = await runWithStdout(args, fd);
+      expect(stdout.code, stdout.stderr).toBe(74);
+      expect(oneLine(stdout.stderr)).toHaveLength(1);
+    } finally {
+      closeSync(fd);
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { checkImageRoot, takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs, parseSeverity } from '../args.js';
 import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
 import { type CliIo, useColor } from '../io.js';
-import { writeOutput } from '../output.js';
+import { checkOutputPath, writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const INVENTORY_HELP = `Usage: chainsweep inventory [options]
@@ -44,6 +44,7 @@ export async function runInventory(args: string[], io: CliIo): Promise<number> {
     throw new UserError('USAGE', 'inventory: takes no paths; use --root DIR for an image');
   const format = parseChoice('--format', values.format ?? 'text', ['text', 'json'] as const);
   const failOn = parseSeverity('--fail-on', values['fail-on'] ?? 'low');
+  if (values.output) checkOutputPath(io, values.output); // refused before the inventory, not after it
   const at = (p: string) => resolve(io.cwd, p);
   const { intel } = await loadIntelFor(values, io);
 

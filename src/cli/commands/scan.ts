@@ -11,7 +11,7 @@ import { type ScanProgress, scan } from '../../scan/scan.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseSeverity, parseSize } from '../args.js';
 import { loadIntelFor, PACK_OPTIONS, printDiagnostics } from '../intel-options.js';
 import { type CliIo, useColor } from '../io.js';
-import { writeOutput } from '../output.js';
+import { checkOutputPath, openOutput, writeOutput } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 export const SCAN_HELP = `Usage: chainsweep scan [PATH...] [options]
@@ -76,6 +76,7 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
   }
   const format = parseChoice('--format', values.format ?? 'text', ['text', 'json', 'ndjson'] as const);
   const failOn = parseSeverity('--fail-on', values['fail-on'] ?? 'low');
+  if (values.output) checkOutputPath(io, values.output); // refused before the scan, not after it
   const maxYaraBytes = parseSize('--max-yara-size', values['max-yara-size'] ?? '64M');
   const threads = values.threads ? parseInteger('--threads', values.threads, 1, 256) : undefined;
   const yaraTimeoutMs = parseInteger('--yara-timeout', values['yara-timeout'] ?? '60', 1, 86_400) * 1000;
@@ -94,13 +95,18 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
 
   const { intel, diagnostics } = await loadIntelFor(values, io, { ioc: values.ioc, yara: values.yara });
 
-  const streamNdjson = format === 'ndjson' && !values.output;
-  const ndjsonLines: string[] = [];
-  const onFinding =
-    format === 'ndjson'
-      ? (finding: Finding) =>
-          streamNdjson ? io.stdout.write(findingLine(finding)) : ndjsonLines.push(findingLine(finding))
-      : undefined;
+  // NDJSON streams into the output as findings come; JSON and text are written once the scan is done.
+  const stream = format === 'ndjson' ? await openOutput(io, values.output) : undefined;
+  // Writes are chained in order; the first failure is kept (never an unhandled rejection) and thrown after the scan.
+  let streamed: Promise<unknown> = Promise.resolve();
+  let streamError: unknown;
+  const onFinding = stream
+    ? (finding: Finding) => {
+        streamed = streamed.then(() =>
+          streamError ? undefined : stream.write(findingLine(finding)).catch((e) => (streamError = e)),
+        );
+      }
+    : undefined;
   const progress = io.stderr.isTTY ? progressPrinter(io) : undefined;
 
   const report = await scan({
@@ -114,11 +120,7 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
     allowPseudoFs: Boolean(values['allow-pseudo-fs']),
     ...(threads ? { threads } : {}),
     yaraTimeoutMs,
-    yaraEngine: parseChoice('--yara-engine', values['yara-engine'] ?? 'auto', [
-      'auto',
-      'native',
-      'wasm',
-    ] as const),
+    yaraEngine,
     intel,
     intelDiagnostics: diagnostics,
     strict: Boolean(values.strict),
@@ -130,11 +132,18 @@ export async function runScan(args: string[], io: CliIo): Promise<number> {
   progress?.clear();
   ReportSchema.parse(report);
 
-  if (format === 'json') await writeOutput(io, values.output, `${JSON.stringify(report, null, 2)}\n`);
-  else if (format === 'ndjson') {
-    if (streamNdjson) io.stdout.write(summaryLine(report));
-    else await writeOutput(io, values.output, ndjsonLines.join('') + summaryLine(report));
-  } else
+  if (stream) {
+    try {
+      await streamed;
+      if (streamError) throw streamError;
+      await stream.write(summaryLine(report));
+      await stream.close();
+    } catch (error) {
+      await stream.discard();
+      throw error;
+    }
+  } else if (format === 'json') await writeOutput(io, values.output, `${JSON.stringify(report, null, 2)}\n`);
+  else
     await writeOutput(
       io,
       values.output,
