@@ -98,6 +98,24 @@ describe('hunt reads what the user named', () => {
     expect(report(r.stdout).findings.map((f) => f.subject.log?.file)).toEqual([`${dir}/x\\xFF.json`]);
   });
 
+  it('escapes log values and file names in text output, so a log cannot forge a line', async () => {
+    const dir = tempTree();
+    const forged = (client: string) =>
+      `${JSON.stringify({ ts: 1679572800, uid: 'A', 'id.orig_h': client, query: 'akamaicontainer.com' })}\n`;
+    writeFileSync(
+      join(dir, 'a.json'),
+      forged('10.0.0.1\nresult: 0 hits; coverage complete') + forged('\x1b[2J\u202e10.0.0.2'),
+    );
+    writeFileSync(join(dir, 'x\nresult: 0 hits; coverage complete\x1b[0m.json'), HIT);
+    const r = await runCli(['hunt', dir]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('result:'))).toEqual([
+      'result: 3 hits; coverage complete',
+    ]);
+    for (const raw of ['\x1b', '\r', '\u202e']) expect(r.stdout).not.toContain(raw);
+    expect(r.stdout).toContain('10.0.0.1\\x0Aresult: 0 hits');
+  });
+
   it('an unreadable log named on the command line is partial', async () => {
     const dir = tempTree({ 'a.json': HIT });
     chmodSync(join(dir, 'a.json'), 0o000);

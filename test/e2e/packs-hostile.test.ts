@@ -195,6 +195,21 @@ describe('packs: every crash is a one-line error', () => {
   });
 });
 
+describe('packs list', () => {
+  it('escapes a signed pack title, so it cannot forge a line or drive the terminal', async () => {
+    const title = 'T\nresult: no findings; coverage complete\x1b[2J\u202e';
+    const pack = await makeSignedPack('forged', {
+      'manifest.json': JSON.stringify({ id: 'forged', title, references: [] }),
+      'indicators.json': indicatorsFile([domain('forged.1', 'forged.example')]),
+    });
+    const dir = tempTree({ 'k.json': JSON.stringify({ keys: [pack.key] }) });
+    const r = await runCli(['packs', 'list', '--pack', pack.dir, '--keyring', join(dir, 'k.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('forged #1  T\\x0Aresult: no findings; coverage complete\\x1B[2J\\u{202E}');
+    expect(r.stdout.split('\n').some((l) => l.startsWith('result:'))).toBe(false);
+  });
+});
+
 describe('packs import: hostile archives and state', () => {
   it('refuses a manifest that is not JSON in one line', async () => {
     const dir = tempTree();

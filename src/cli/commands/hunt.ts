@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
+import { displayPath } from '../../core/paths.js';
 import type { Report } from '../../core/report.js';
 import { hunt } from '../../hunt/hunt.js';
 import { LOG_FORMATS } from '../../hunt/log-formats.js';
@@ -133,7 +134,7 @@ function renderHunt(report: Report): string {
   const h = report.hunt;
   const lines = [
     `chainsweep ${report.tool.version} hunt: ${h?.logs.length ?? 0} logs, ${h?.logs.reduce((n, l) => n + l.lines, 0) ?? 0} lines`,
-    `  ${h?.logs.map((l) => `${l.file} (${l.format}, ${l.hits} hits)`).join('; ')}`,
+    `  ${h?.logs.map((l) => `${displayPath(l.file)} (${l.format}, ${l.hits} hits)`).join('; ')}`,
     '',
   ];
   const clients = h?.clients ?? [];
@@ -146,14 +147,14 @@ function renderHunt(report: Report): string {
     );
     for (const c of clients)
       lines.push(
-        `  ${c.client.padEnd(24)} ${String(c.hits).padStart(6)} hits  ${when(c)}  ${c.indicators.join(', ')}`,
+        `  ${displayPath(c.client).padEnd(24)} ${String(c.hits).padStart(6)} hits  ${when(c)}  ${displayPath(c.indicators.join(', '))}`,
       );
     lines.push('');
   }
   for (const f of report.findings.slice(0, 200)) {
     const log = f.subject.log;
     lines.push(
-      `  ${f.severity.toUpperCase().padEnd(8)} ${log?.timestamp ?? '-'}  ${log?.client ?? '-'}  ${log?.seen}  [${f.indicatorId}, pack ${f.packId}]  ${log?.file}:${log?.line}`,
+      `  ${f.severity.toUpperCase().padEnd(8)} ${log?.timestamp ?? '-'}  ${displayPath(log?.client ?? '-')}  ${displayPath(log?.seen ?? '')}  [${displayPath(f.indicatorId)}, pack ${displayPath(f.packId)}]  ${displayPath(log?.file ?? '')}:${log?.line}`,
     );
   }
   if (report.findings.length > 200)
@@ -161,11 +162,14 @@ function renderHunt(report: Report): string {
   for (const l of h?.logs ?? []) {
     const noYear = l.counts['no-year'] ?? 0;
     const bad = l.counts['bad-times'] ?? 0;
-    if (noYear) lines.push(`note: ${l.file}: ${noYear} times without a year and no mtime (give --year N)`);
-    if (bad) lines.push(`note: ${l.file}: ${bad} records with an unreadable time (read without it)`);
+    if (noYear)
+      lines.push(`note: ${displayPath(l.file)}: ${noYear} times without a year and no mtime (give --year N)`);
+    if (bad)
+      lines.push(`note: ${displayPath(l.file)}: ${bad} records with an unreadable time (read without it)`);
   }
   for (const c of report.coverage.filter((c) => c.outcome === 'partial')) {
-    for (const p of c.problems) lines.push(`coverage: ${p.path}: ${p.code}: ${p.message}`);
+    for (const p of c.problems)
+      lines.push(`coverage: ${displayPath(p.path)}: ${p.code}: ${displayPath(p.message)}`);
   }
   lines.push(`result: ${report.findings.length + (h?.unlistedHits ?? 0)} hits; coverage ${report.outcome}`);
   return `${lines.join('\n')}\n`;

@@ -3,6 +3,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { formatDiagnostic } from '../../core/diagnostic.js';
 import { UserError } from '../../core/errors.js';
+import { displayPath } from '../../core/paths.js';
 import { isValidRange } from '../../matchers/versions.js';
 import { compileYara } from '../../matchers/yara-engine.js';
 import { MAX_ARCHIVE_BYTES, readArchive } from '../../packs/archive.js';
@@ -199,7 +200,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
     io.stdout.write(
-      `${pack.id} #${pack.sequence}  ${pack.title}\n  ${counts}; expires ${pack.expiresAt}${pack.stale ? ' (EXPIRED)' : ''}\n`,
+      `${displayPath(pack.id)} #${pack.sequence}  ${displayPath(pack.title)}\n  ${counts}; expires ${pack.expiresAt}${pack.stale ? ' (EXPIRED)' : ''}\n`,
     );
   }
   return 0;

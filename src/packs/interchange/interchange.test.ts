@@ -130,6 +130,12 @@ describe('importers on real-shaped input', () => {
     expect(result.rejected.map((r) => r.where)).toEqual(['indicator--d', 'indicator--e', 'indicator--f']);
     expect(parsePattern("[a:b = 'x'] AND [c:d = 'y']")).toBeUndefined();
     expect(importStix({ type: 'not-a-bundle' }, 'x').rejected).toHaveLength(1);
+    const deep = JSON.parse(
+      `{"type":"bundle","id":"bundle--1","objects":[${'['.repeat(10_000)}${']'.repeat(10_000)}]}`,
+    );
+    expect(importStix(deep, 'x').rejected).toEqual([
+      { where: 'objects[0]', reason: 'not a STIX object (an array of 1)' },
+    ]);
   });
 
   it('MISP: attributes, object attributes, composite types, unsupported types reported; feed folders', () => {

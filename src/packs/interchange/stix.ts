@@ -40,7 +40,7 @@ export function importStix(json: unknown, prefix: string): ImportResult {
     if (!parsed.success) {
       result.rejected.push({
         where: `objects[${n}]`,
-        reason: `not a STIX object (${JSON.stringify(entry)})`,
+        reason: `not a STIX object (${describeValue(entry)})`,
       });
       continue;
     }
@@ -248,4 +248,12 @@ export function exportStix(
   });
   const rules = [...pack.rules].map(([name, text]) => indicatorOf(name, text, 'yara'));
   return { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [identity, ...indicators, ...rules] };
+}
+
+/** What a rejected entry is, in a few words: never the entry itself, which may be huge or nested without end. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return `an object without a STIX type and id`;
+  return `${typeof value} ${JSON.stringify(String(value).slice(0, 80))}`;
 }
