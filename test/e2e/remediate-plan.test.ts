@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hasCommand } from '../../src/testing/has-command.js';
 import { buildPe, versionInfo } from '../../src/testing/pe-builder.js';
 import { buildHive, uninstallHive } from '../../src/testing/regf-builder.js';
 import { runCli } from '../../src/testing/run-cli.js';
@@ -16,14 +17,6 @@ const exe = (version: string) =>
       strings: { CompanyName: '3CX', ProductName: '3CX Desktop App', ProductVersion: version },
     }),
   });
-const has = (bin: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`]);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Every file, folder and link under `dir`, with its content hash, to compare a tree before and after. */
 function snapshot(dir: string): Record<string, string> {
@@ -124,7 +117,7 @@ describe.each([
   ['our hive writer', 'ours' as const],
   ["Debian's hivexregedit", 'hivex' as const],
 ])('chainsweep remediate on install paths claimed by Uninstall keys (hives by %s)', (_, writer) => {
-  it.runIf(writer === 'ours' || has('hivexregedit'))(
+  it.runIf(writer === 'ours' || hasCommand('hivexregedit'))(
     'refuses system folders, the profile, well-known folders, and folders that do not hold an affected build',
     async () => {
       const image = hostileImage(writer);
@@ -174,7 +167,7 @@ describe.each([
     },
   );
 
-  it.runIf(writer === 'ours' || has('hivexregedit'))(
+  it.runIf(writer === 'ours' || hasCommand('hivexregedit'))(
     '--apply removes the real install and leaves every file of the refused folders in place',
     async () => {
       const image = hostileImage(writer);

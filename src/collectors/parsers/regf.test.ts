@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hasCommand } from '../../testing/has-command.js';
 import { uninstallHive } from '../../testing/regf-builder.js';
 import { tempTree } from '../../testing/temp-tree.js';
 import { bufferSource } from './byte-source.js';
@@ -21,14 +22,6 @@ const software = uninstallHive({
     Long: 'x'.repeat(5000),
   },
 });
-const has = (bin: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`]);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('Hive', () => {
   it('reads keys and values by path, case-insensitively', () => {
@@ -45,7 +38,7 @@ describe('Hive', () => {
     expect(hive.key('Microsoft\\Nope')).toBeUndefined();
   });
 
-  it.runIf(has('hivexget'))('writes hives that hivex reads the same way', () => {
+  it.runIf(hasCommand('hivexget'))('writes hives that hivex reads the same way', () => {
     const dir = tempTree({ SOFTWARE: software });
     const out = execFileSync(
       'hivexget',
@@ -55,7 +48,7 @@ describe('Hive', () => {
     expect(out.trim()).toBe('18.12.416');
   });
 
-  it.runIf(has('hivexregedit'))('reads keys that hivex wrote', () => {
+  it.runIf(hasCommand('hivexregedit'))('reads keys that hivex wrote', () => {
     const dir = tempTree({ SOFTWARE: software });
     const reg = [
       'Windows Registry Editor Version 5.00',
