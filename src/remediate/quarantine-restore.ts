@@ -3,7 +3,6 @@
  * the paths that were quarantined, reached from the recorded root by folder handles that never follow a symlink,
  * with owner, then mode (setuid, setgid and sticky bits survive), then times; hard links come back as links.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -19,13 +18,25 @@ import {
   symlinkSync,
   unlinkSync,
 } from 'node:fs';
-import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { isInside } from '../core/paths.js';
 import { DirHandle, SwappedError } from './dir-handle.js';
 import { contentMac, type Journal, type QuarantineItem } from './quarantine-journal.js';
-import { decodeCopy, hashOpenFile } from './quarantine-payload.js';
+import {
+  type Copied,
+  decodeCopy,
+  hashOpenFile,
+  openStoredCopy,
+  StoredCopyError,
+} from './quarantine-payload.js';
 import { describe } from './quarantine-writer.js';
+
+export interface RestoreOptions {
+  /** false: check ancestors again before each operation instead of using /proc/self/fd (as where there is none). */
+  procFd?: boolean;
+  /** Called with each item's path just before it is put back (progress). */
+  onItem?: (path: string) => void;
+}
 
 export interface RestoreResult {
   restored: number;
@@ -46,12 +57,20 @@ interface Placed {
 
 const IS_ROOT = process.getuid?.() === 0;
 
-/** Restores the authenticated items of an entry (see the module comment). */
+/** The name an item's file is decoded to beside its path before it is linked in (a later restore removes it). */
+export function restoreTempName(id: string, n: number): string {
+  return `.chainsweep-restore-${id.slice(-8)}-${n}`;
+}
+
+/**
+ * Restores the authenticated items of an entry (see the module comment), reading stored copies from the entry's
+ * open `payload` folder, onto the very root folder (device and inode) they were taken from.
+ */
 export function restoreEntry(
-  entryDir: string,
+  payload: DirHandle | undefined,
   journal: Journal,
   key: Buffer,
-  procFd?: boolean,
+  options: RestoreOptions = {},
 ): RestoreResult {
   const begin = journal.begin;
   if (!begin)
@@ -62,11 +81,18 @@ export function restoreEntry(
   }));
   let rootHandle: DirHandle;
   try {
-    rootHandle = DirHandle.openRoot(begin.root, procFd);
+    rootHandle = DirHandle.openRoot(begin.root, options.procFd);
   } catch (error) {
     throw new UserError(
       'USAGE',
       `quarantine: cannot open ${begin.root}, the root of the entry: ${describe(error)}; nothing restored`,
+    );
+  }
+  if (rootHandle.identity.dev !== begin.rootDev || rootHandle.identity.ino !== begin.rootIno) {
+    rootHandle.close();
+    throw new UserError(
+      'USAGE',
+      `quarantine: ${begin.root} is not the folder the entry was taken from (another device or inode: is the image mounted there?); nothing restored`,
     );
   }
   const tree = new Tree(rootHandle);
@@ -97,6 +123,13 @@ export function restoreEntry(
         refused.push({ path: item.path, reason: reasonOf(error) });
       }
     }
+    // What a restore killed part-way left beside its files goes first.
+    for (const p of placed) {
+      if (p.item.kind !== 'file') continue;
+      const dir = tree.find(p.parts);
+      const temp = restoreTempName(begin.id, p.item.n);
+      if (dir?.lstat(temp)?.isFile()) unlinkSync(dir.at(temp));
+    }
     const dirs = new Set(placed.filter((p) => p.item.kind === 'dir').map((p) => p.item.path));
     const failed = new Set<number>();
     let restored = 0;
@@ -113,16 +146,24 @@ export function restoreEntry(
     for (const p of [...placed].reverse()) {
       if (p.state === 'in-place' || p.item.kind === 'hardlink') continue;
       put(p, () => {
+        options.onItem?.(p.item.path);
+        // A file's stored copy is checked before anything is written outside the quarantine.
+        const copy =
+          p.item.kind === 'file' && p.state === 'absent'
+            ? verified(payload, p.item, begin.id, key)
+            : undefined;
         const dir = tree.ensure(p.parts, dirs);
         if (p.state === 'staged') renameSync(dir.at(p.item.staged ?? ''), dir.at(p.name));
         else if (p.item.kind === 'dir') mkdirSync(dir.at(p.name), 0o700);
         else if (p.item.kind === 'symlink') restoreLink(dir, p.name, p.item);
-        else restoreFile(dir, p.name, p.item, entryDir, begin.id, key);
+        else if (copy)
+          restoreFile(dir, p.name, p.item, copy, restoreTempName(begin.id, p.item.n), key, begin.id);
       });
     }
     for (const p of placed) {
       if (p.state === 'in-place' || p.item.kind !== 'hardlink') continue;
       put(p, () => {
+        options.onItem?.(p.item.path);
         const first = placed.find((f) => f.item.n === p.item.linkTo);
         if (!first || failed.has(first.item.n))
           throw new Refusal('the file it is a link of was not restored');
@@ -147,39 +188,46 @@ export function restoreEntry(
   }
 }
 
-/** The folders of the restore, opened from the root by handle and kept open. */
+/** The folders of the restore, opened from the root by handle and kept open (each reached once, at any depth). */
 class Tree {
-  private readonly open = new Map<string, DirHandle>();
+  private readonly children = new Map<DirHandle, Map<string, DirHandle>>();
 
   constructor(private readonly root: DirHandle) {}
 
   /** The folder at `parts`, or undefined when some folder on the way is missing. */
   find(parts: Buffer[]): DirHandle | undefined {
-    let dir = this.root;
-    for (let i = 0; i < parts.length; i++) {
-      const key = Buffer.concat(parts.slice(0, i + 1).flatMap((p) => [p, Buffer.from('/')])).toString('hex');
-      const cached = this.open.get(key);
-      if (cached) {
-        dir = cached;
-        continue;
-      }
-      const part = parts[i] as Buffer;
-      if (!dir.lstat(part)) return undefined;
-      dir = dir.openDir(part);
-      this.open.set(key, dir);
+    let dir: DirHandle | undefined = this.root;
+    for (const part of parts) {
+      dir = this.child(dir, part);
+      if (!dir) return undefined;
     }
     return dir;
   }
 
   /** The folder at `parts`, made when missing (a journaled folder private until its mode is set). */
   ensure(parts: Buffer[], journaled: Set<string>): DirHandle {
-    for (let i = 1; i <= parts.length; i++) {
-      const parent = this.find(parts.slice(0, i - 1)) as DirHandle;
-      const part = parts[i - 1] as Buffer;
-      if (!parent.lstat(part))
-        mkdirSync(parent.at(part), journaled.has(parent.child(part).toString()) ? 0o700 : 0o755);
+    let dir = this.root;
+    for (const part of parts) {
+      const existing = this.child(dir, part);
+      if (existing) dir = existing;
+      else {
+        mkdirSync(dir.at(part), journaled.has(dir.child(part).toString()) ? 0o700 : 0o755);
+        dir = this.child(dir, part) as DirHandle;
+      }
     }
-    return this.find(parts) as DirHandle;
+    return dir;
+  }
+
+  private child(dir: DirHandle, part: Buffer): DirHandle | undefined {
+    const known = this.children.get(dir) ?? new Map<string, DirHandle>();
+    this.children.set(dir, known);
+    const key = part.toString('latin1');
+    let sub = known.get(key);
+    if (!sub && dir.lstat(part)) {
+      sub = dir.openDir(part);
+      known.set(key, sub);
+    }
+    return sub;
   }
 
   /** Whether the item's path is free, holds it already, is taken, or its staged copy is still beside it. */
@@ -198,7 +246,7 @@ class Tree {
   }
 
   close(): void {
-    for (const dir of this.open.values()) dir.close();
+    for (const known of this.children.values()) for (const dir of known.values()) dir.close();
     this.root.close();
   }
 }
@@ -231,34 +279,54 @@ function restoreLink(dir: DirHandle, name: Buffer, item: QuarantineItem): void {
   lutimesSync(dir.at(name), item.atimeMs / 1000, item.mtimeMs / 1000);
 }
 
-/** Decodes the stored copy beside its path, checks it authenticates, sets owner, mode and times, then links it in. */
+/** The stored copy of a file item, opened and checked to authenticate before anything of it is written. */
+function verified(payload: DirHandle | undefined, item: QuarantineItem, id: string, key: Buffer): StoredCopy {
+  if (!payload || !item.payload || !/^\d+(\.\d+)?$/.test(item.payload)) throw new Refusal('no stored copy');
+  const expected = { size: item.size ?? -1, sha256: item.sha256 ?? '', mac: item.mac ?? '' };
+  const fd = openStoredCopy(payload, item.payload, expected.size);
+  try {
+    decodeCopy(fd, expected, contentMac(key, id, item.n));
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return { fd, expected };
+}
+
+interface StoredCopy {
+  fd: number;
+  expected: Copied;
+}
+
+/**
+ * Decodes the checked stored copy into `temp` beside the item's path, checks again what was written, sets owner,
+ * mode and times, then links it in; on any failure (a full disk) the temporary file is removed.
+ */
 function restoreFile(
   dir: DirHandle,
   name: Buffer,
   item: QuarantineItem,
-  entryDir: string,
-  id: string,
+  copy: StoredCopy,
+  temp: string,
   key: Buffer,
+  id: string,
 ): void {
-  if (!item.payload || !/^\d+(\.\d+)?$/.test(item.payload)) throw new Refusal('no stored copy');
-  const temp = `.chainsweep-restore-${randomBytes(6).toString('hex')}`;
-  const fd = dir.openFile(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  let fd: number;
   try {
-    let copied: ReturnType<typeof decodeCopy>;
-    try {
-      copied = decodeCopy(join(entryDir, 'payload', item.payload), fd, contentMac(key, id, item.n));
-    } catch (error) {
-      throw (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? new Refusal('its stored copy is missing')
-        : error;
-    }
-    if (copied.mac !== item.mac || copied.sha256 !== item.sha256 || copied.size !== item.size)
-      throw new Refusal('its stored copy does not authenticate');
+    fd = dir.openFile(temp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (error) {
+    closeSync(copy.fd);
+    throw error;
+  }
+  try {
+    decodeCopy(copy.fd, copy.expected, contentMac(key, id, item.n), fd);
     setInode(fd, item);
   } catch (error) {
     closeSync(fd);
     unlinkSync(dir.at(temp));
     throw error;
+  } finally {
+    closeSync(copy.fd);
   }
   closeSync(fd);
   try {
@@ -303,7 +371,7 @@ function splitUnder(root: string, path: Buffer): Buffer[] | undefined {
 }
 
 function reasonOf(error: unknown): string {
-  if (error instanceof Refusal) return error.message;
+  if (error instanceof Refusal || error instanceof StoredCopyError) return error.message;
   if (error instanceof SwappedError) return `${error.path.toString()} ${error.reason}`;
   return describe(error);
 }

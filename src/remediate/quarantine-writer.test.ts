@@ -108,7 +108,7 @@ for (const procFd of [true, false]) {
       expect(writer.finish()).toBe('complete');
       expect(existsSync(install)).toBe(false);
       const [entry] = store.list();
-      expect(store.restore(entry?.id ?? '', procFd).refused).toEqual([]);
+      expect(store.restore(entry?.id ?? '', { procFd }).refused).toEqual([]);
       expect(readFileSync(name, 'utf8')).toBe('hidden');
       expect(tree(image)).toEqual(before);
     });

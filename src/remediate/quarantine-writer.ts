@@ -13,12 +13,18 @@ import {
   readlinkSync,
   renameSync,
   rmdirSync,
-  rmSync,
   unlinkSync,
 } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { isInside } from '../core/paths.js';
-import { DirHandle, type Identity, identityOf, kindOf, SwappedError, sameIdentity } from './dir-handle.js';
+import {
+  type DirHandle,
+  type Identity,
+  identityOf,
+  kindOf,
+  SwappedError,
+  sameIdentity,
+} from './dir-handle.js';
 import {
   contentMac,
   type JournalRecord,
@@ -57,7 +63,6 @@ export class QuarantineWriter {
   private readonly stagePrefix = `.chainsweep-${randomBytes(4).toString('hex')}-`;
   /** Files with more than one name, by device:inode: the item that stored the content, and names still to come. */
   private readonly links = new Map<string, { n: number; sha256: string; others: number }>();
-  private rootHandle: DirHandle | undefined;
   /** Paths left in place (special files, what could not be moved, and the folders that therefore stay). */
   readonly leftInPlace: Remark[] = [];
   /** Files that were still being written to as they were removed. */
@@ -67,10 +72,12 @@ export class QuarantineWriter {
 
   constructor(
     readonly id: string,
-    private readonly entryDir: string,
+    /** The entry's payload folder, held open: stored copies go through it, never through a path. */
+    private readonly payloadDir: DirHandle,
     private readonly key: Buffer,
     private readonly journal: JournalWriter,
     private readonly root: string,
+    private readonly rootHandle: DirHandle,
     private readonly options: WriterOptions = {},
   ) {}
 
@@ -91,7 +98,6 @@ export class QuarantineWriter {
       return this.leave(path, 'not inside the root; not touched');
     const opened: DirHandle[] = [];
     try {
-      this.rootHandle ??= DirHandle.openRoot(this.root, this.options.procFd);
       let parent = this.rootHandle;
       for (const part of parts.slice(0, -1)) {
         parent = parent.openDir(part);
@@ -117,40 +123,101 @@ export class QuarantineWriter {
 
   /** Records the end of the run; returns the status it leaves the entry in. */
   finish(): 'complete' | 'partial' | 'incomplete' | 'empty' {
-    this.tryAppend({ t: 'end' });
+    this.tryAppend({ t: 'end', lines: this.journal.count });
     this.journal.close();
-    this.rootHandle?.close();
+    this.payloadDir.close();
+    this.rootHandle.close();
     if (this.moved.size === 0) return 'empty';
     if (this.journalError) return 'incomplete';
     return this.leftInPlace.length ? 'partial' : 'complete';
   }
 
+  /** Takes one path; a folder is walked with an explicit stack, so that depth does not matter. */
   private take(dir: DirHandle, name: Buffer, stat: BigIntStats): boolean {
+    if (!stat.isDirectory()) return this.takeOne(dir, name, stat);
+    const stack: Folder[] = [];
+    const enter = (parent: DirHandle, child: Buffer, childStat: BigIntStats): boolean => {
+      const path = parent.child(child);
+      try {
+        this.options.onEntry?.(path.toString());
+        const sub = parent.openDir(child, identityOf(childStat));
+        try {
+          stack.push({
+            parent,
+            name: child,
+            path,
+            stat: childStat,
+            sub,
+            names: sub.names(),
+            next: 0,
+            all: true,
+          });
+        } catch (error) {
+          sub.close();
+          throw error;
+        }
+        return true;
+      } catch (error) {
+        return this.failed(path, error);
+      }
+    };
+    if (!enter(dir, name, stat)) return false;
+    let result = true;
+    try {
+      while (stack.length) {
+        const top = stack.at(-1) as Folder;
+        const child = top.names[top.next++];
+        if (child) {
+          let childStat: BigIntStats | undefined;
+          try {
+            childStat = top.sub.lstat(child);
+          } catch (error) {
+            top.all = this.failed(top.sub.child(child), error) && top.all;
+          }
+          if (childStat?.isDirectory()) {
+            if (!enter(top.sub, child, childStat)) top.all = false;
+          } else if (childStat) top.all = this.takeOne(top.sub, child, childStat) && top.all;
+          continue;
+        }
+        stack.pop();
+        top.sub.close();
+        let done: boolean;
+        try {
+          done = this.removeDir(top);
+        } catch (error) {
+          done = this.failed(top.path, error);
+        }
+        const parent = stack.at(-1);
+        if (parent) parent.all = done && parent.all;
+        else result = done;
+      }
+    } finally {
+      for (const folder of stack) folder.sub.close();
+    }
+    return result;
+  }
+
+  /** Takes a file or symlink (anything else is left, named). */
+  private takeOne(dir: DirHandle, name: Buffer, stat: BigIntStats): boolean {
     const path = dir.child(name);
     try {
       this.options.onEntry?.(path.toString());
-      if (stat.isDirectory()) return this.takeDir(dir, name, path, stat);
       if (stat.isSymbolicLink()) return this.takeLink(dir, name, path, stat);
       if (stat.isFile()) return this.takeFile(dir, name, path, stat);
       return this.leave(path, 'not a regular file, folder or symlink');
     } catch (error) {
-      return error instanceof SwappedError
-        ? this.leave(error.path, error.reason)
-        : this.leave(path, describe(error));
+      return this.failed(path, error);
     }
   }
 
-  private takeDir(dir: DirHandle, name: Buffer, path: Buffer, stat: BigIntStats): boolean {
-    const sub = dir.openDir(name, identityOf(stat));
-    let all = true;
-    try {
-      for (const child of sub.names()) {
-        const childStat = sub.lstat(child);
-        if (childStat) all = this.take(sub, child, childStat) && all;
-      }
-    } finally {
-      sub.close();
-    }
+  private failed(path: Buffer, error: unknown): false {
+    return error instanceof SwappedError
+      ? this.leave(error.path, error.reason)
+      : this.leave(path, describe(error));
+  }
+
+  /** Removes a folder whose content was taken, if all of it was and it is still the folder that was walked. */
+  private removeDir({ parent: dir, name, path, stat, sub, all }: Folder): boolean {
     if (!all) return this.leave(path, 'folder kept: something inside it was left in place');
     const now = dir.lstat(name);
     if (!sameIdentity(now, sub.identity))
@@ -201,14 +268,12 @@ export class QuarantineWriter {
         });
         return this.stage(dir, name, path, opened, n) && this.unlinkStaged(dir, name, n, path, opened);
       }
-      const n = this.next;
+      // The number is taken now, so a copy that fails (a full disk) never leaves its number to the next file.
+      const n = this.next++;
       const payload = String(n);
-      let copy = storeCopy(fd, this.payloadPath(payload), contentMac(this.key, this.id, n));
-      this.record({ ...meta(path, opened), kind: 'file', ...copy, payload, staged: this.staged(n) });
-      if (!this.stage(dir, name, path, opened, n)) {
-        rmSync(this.payloadPath(payload), { force: true });
-        return false;
-      }
+      let copy = storeCopy(fd, this.payloadDir, payload, contentMac(this.key, this.id, n));
+      this.record({ ...meta(path, opened), kind: 'file', ...copy, payload, staged: this.staged(n) }, n);
+      if (!this.stage(dir, name, path, opened, n)) return false;
       // Out of its path now: whatever was written to it until this moment must be in the stored copy.
       copy = this.settle(fd, n, copy, path, false);
       if (!this.unlinkStaged(dir, name, n, path, opened)) return false;
@@ -237,7 +302,7 @@ export class QuarantineWriter {
       const item = this.moved.get(n);
       const stat = fstatSync(fd, { bigint: true });
       const payload = `${n}.${Number(item?.payload?.split('.')[1] ?? 0) + 1}`;
-      current = storeCopy(fd, this.payloadPath(payload), contentMac(this.key, this.id, n));
+      current = storeCopy(fd, this.payloadDir, payload, contentMac(this.key, this.id, n));
       const times = meta(path, stat);
       const update = {
         n,
@@ -248,7 +313,7 @@ export class QuarantineWriter {
         mtimeMs: times.mtimeMs,
       };
       this.journal.append({ t: 'update', ...update });
-      if (item?.payload) rmSync(this.payloadPath(item.payload), { force: true });
+      if (item?.payload) this.removeCopy(item.payload);
       if (item) this.moved.set(n, { ...item, ...update });
     }
     if (last && hashOpenFile(fd) !== current.sha256)
@@ -323,15 +388,26 @@ export class QuarantineWriter {
     return `${this.stagePrefix}${n}`;
   }
 
-  private payloadPath(payload: string): string {
-    return join(this.entryDir, 'payload', payload);
+  private removeCopy(payload: string): void {
+    try {
+      unlinkSync(this.payloadDir.at(payload));
+    } catch {
+      // gone already; an unjournaled copy is never restored
+    }
   }
 
-  private record(item: Omit<QuarantineItem, 't' | 'n'>): number {
-    if (this.journalError) throw new Error(`the journal cannot be written (${this.journalError}); not moved`);
-    const n = this.next++;
+  /** Journals an item, numbered `n` when its number was taken before (see takeFile). */
+  private record(item: Omit<QuarantineItem, 't' | 'n'>, n = this.next++): number {
     const record: QuarantineItem = { t: 'item', n, ...item };
-    this.journal.append(record);
+    try {
+      if (this.journalError)
+        throw new Error(`the journal cannot be written (${this.journalError}); not moved`);
+      this.journal.append(record);
+    } catch (error) {
+      if (item.payload) this.removeCopy(item.payload);
+      this.journalError ??= describe(error);
+      throw error;
+    }
     this.moved.set(n, record);
     return n;
   }
@@ -348,7 +424,7 @@ export class QuarantineWriter {
   private cancel(n: number): void {
     this.tryAppend({ t: 'cancel', n });
     const item = this.moved.get(n);
-    if (item?.payload) rmSync(this.payloadPath(item.payload), { force: true });
+    if (item?.payload) this.removeCopy(item.payload);
     this.moved.delete(n);
   }
 
@@ -357,6 +433,18 @@ export class QuarantineWriter {
     this.leftInPlace.push({ path: path.toString(), message });
     return false;
   }
+}
+
+/** A folder being walked: where it is, its open handle, the names in it and how far the walk got. */
+interface Folder {
+  parent: DirHandle;
+  name: Buffer;
+  path: Buffer;
+  stat: BigIntStats;
+  sub: DirHandle;
+  names: Buffer[];
+  next: number;
+  all: boolean;
 }
 
 function isUtf8(bytes: Buffer): boolean {

@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { buildPe, versionInfo } from './pe-builder.js';
 import { buildHive, uninstallHive } from './regf-builder.js';
 import { CLI, type CliResult } from './run-cli.js';
-import { tempTree } from './temp-tree.js';
+import { tempTree, writeTree } from './temp-tree.js';
 
 /** The 3CX Desktop App main executable at `version`. */
 export const exe = (version: string) =>
@@ -48,11 +48,12 @@ export function snapshot(dir: string): Record<string, string> {
 export const ALICE_INSTALL = 'Users/alice/AppData/Local/Programs/3CXDesktopApp';
 
 /**
- * A Windows image: alice has 3CX 18.12.416 (affected) with a support folder and a shortcut, bob has 18.12.422;
- * a link inside the install points at /etc/passwd and alice's Desktop is a link out of the image.
+ * A Windows image (in the empty folder `at`, else a new temporary one): alice has 3CX 18.12.416 (affected) with a
+ * support folder and a shortcut, bob has 18.12.422; a link inside the install points at /etc/passwd and alice's
+ * Desktop is a link out of the image.
  */
-export function windowsImage(): string {
-  const image = tempTree({
+export function windowsImage(at?: string): string {
+  const files = {
     'Windows/System32/config/SOFTWARE': buildHive({ name: 'ROOT' }),
     [`${ALICE_INSTALL}/3CXDesktopApp.exe`]: exe('18.12.416'),
     [`${ALICE_INSTALL}/app/ffmpeg.dll`]: buildPe({ dll: true }),
@@ -75,7 +76,9 @@ export function windowsImage(): string {
     ),
     'Users/bob/AppData/Local/Programs/3CXDesktopApp/3CXDesktopApp.exe': exe('18.12.422'),
     'Users/bob/AppData/Roaming/3CXDesktopApp/config.json': '{"user":"bob"}',
-  });
+  };
+  const image = at ?? tempTree();
+  writeTree(image, files);
   chmodSync(join(image, `${ALICE_INSTALL}/3CXDesktopApp.exe`), 0o751);
   utimesSync(
     join(image, 'Users/alice/AppData/Roaming/3CXDesktopApp/config.json'),

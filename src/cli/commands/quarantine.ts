@@ -34,9 +34,13 @@ export async function runQuarantine(args: string[], io: CliIo): Promise<number> 
     else if (entries.length === 0) io.stdout.write(`quarantine ${store.dir} is empty\n`);
     else {
       for (const e of entries) {
+        if (e.status === 'unreadable') {
+          io.stdout.write(`${e.id}  unreadable: ${e.problem ?? ''}\n`);
+          continue;
+        }
         const bytes = e.items.reduce((n, i) => n + (i.size ?? 0), 0);
         io.stdout.write(
-          `${e.id}  ${e.status.padEnd(10)} ${e.items.length} items, ${bytes} bytes  ${e.reason.split('\n')[0]}\n`,
+          `${e.id}  ${e.status.padEnd(10)} ${e.items.length} items, ${bytes} bytes  ${e.reason.split('\n')[0]}${e.problem ? ` (${e.problem})` : ''}\n`,
         );
       }
     }
