@@ -3,6 +3,7 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -122,5 +123,43 @@ describe('quarantine store', () => {
     expect(lstatSync(store.keyFile).mode & 0o777).toBe(0o600);
     chmodSync(store.keyFile, 0o644);
     expect(() => store.list()).toThrow(/must be a 32-byte file of this user's, mode 0600/);
+  });
+
+  it('writes stored copies only into the entry folder it opened, whatever is put at its path', () => {
+    const { image, install, victim, store } = setup();
+    const writer = store.begin('test', image, [install]);
+    const entry = join(store.dir, writer.id);
+    renameSync(entry, `${entry}.moved`);
+    mkdirSync(entry);
+    symlinkSync(victim, join(entry, 'payload'));
+    const before = tree(victim);
+    expect(writer.add({ path: install, ...identify(install) })).toBe(true);
+    expect(writer.finish()).toBe('complete');
+    expect(tree(victim)).toEqual(before);
+    expect(readdirSync(join(`${entry}.moved`, 'payload'))).toHaveLength(6);
+    expect(readFileSync(join(`${entry}.moved`, 'journal.ndjson'), 'utf8')).toMatch(/"t":"end"/);
+  });
+
+  it('appends to the journal it read only, whatever is put at its path while it restores', () => {
+    const { image, install, victim, store } = setup();
+    const writer = store.begin('test', image, [install]);
+    writer.add({ path: install, ...identify(install) });
+    writer.finish();
+    const entry = join(store.dir, writer.id);
+    const planted = join(victim, 'created-by-restore');
+    let swapped = false;
+    const result = store.restore(writer.id, {
+      onItem: () => {
+        if (swapped) return;
+        swapped = true;
+        renameSync(entry, `${entry}.moved`);
+        mkdirSync(entry, 0o700);
+        symlinkSync(planted, join(entry, 'journal.ndjson'));
+      },
+    });
+    expect(swapped).toBe(true);
+    expect(result.refused).toEqual([]);
+    expect(existsSync(planted)).toBe(false);
+    expect(readFileSync(join(`${entry}.moved`, 'journal.ndjson'), 'utf8')).toMatch(/"t":"restored"/);
   });
 });
