@@ -107,4 +107,13 @@ describe('protectedReason', () => {
     expect(data('Users/alice/AppData/Local/Programs/3CXDesktopApp')).toBeUndefined();
     expect(data('Program Files/Documents/x')).toBeUndefined();
   });
+
+  it('compares names as Windows does, without trailing dots and spaces', () => {
+    for (const path of ['Users/alice/Documents.', 'Users/alice/Documents ', 'Users/alice/AppData. /Local'])
+      expect(reason(path), path).toBe('is a well-known folder of a user profile, never removed whole');
+    expect(reason('Windows./System32 ')).toBe('is a system folder, never removed whole');
+    expect(dataFolderReason('Users/alice/Documents../Work'.split('/'))).toBe(
+      "lies in a user's Documents.. folder, never removed as an install",
+    );
+  });
 });

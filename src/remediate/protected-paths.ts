@@ -201,10 +201,10 @@ function nameTest(pattern: string): (name: string) => boolean {
 /**
  * Why the path whose names below the system root are `segments` may never be removed: it is the root or a folder
  * directly below it, a system folder, a user profile or a well-known folder of one, lies in a protected subtree,
- * or holds any of those. Names compare case-insensitively, as on Windows and macOS volumes. Undefined if allowed.
+ * or holds any of those. Names compare as on Windows (see comparable). Undefined if allowed.
  */
 export function protectedReason(segments: readonly string[]): string | undefined {
-  const names = segments.map((s) => s.toLowerCase());
+  const names = segments.map(comparable);
   if (names.length <= 1) return 'is the system root or a folder directly below it, never removed whole';
   let within: Rule | undefined;
   let holds = false;
@@ -220,6 +220,14 @@ export function protectedReason(segments: readonly string[]): string | undefined
   }
   if (within) return `lies in ${within.kind}, never removed`;
   return holds ? 'holds system folders or user profiles, never removed whole' : undefined;
+}
+
+/**
+ * A name as Windows and macOS volumes compare it: case-insensitively, and without the trailing dots and spaces
+ * Windows strips (`Documents.` and `Documents ` are `Documents`); stricter than needed elsewhere, never looser.
+ */
+function comparable(name: string): string {
+  return name.toLowerCase().replace(/(?<=[^. ])[. ]+$/, '');
 }
 
 /** Folders of a profile that hold the user's own files: no installer puts an app there, a planted program might. */
@@ -242,7 +250,7 @@ const DATA_FOLDERS = new Set([
  * profile under `users/` or `home/`, where a program planted beside the user's files would take them with it.
  */
 export function dataFolderReason(segments: readonly string[]): string | undefined {
-  const names = segments.map((s) => s.toLowerCase());
+  const names = segments.map(comparable);
   const [top, , folder] = names;
   if ((top !== 'users' && top !== 'home') || folder === undefined || names.length < 4) return undefined;
   const data = DATA_FOLDERS.has(folder) || folder.startsWith('onedrive - ');
