@@ -11,9 +11,10 @@ import {
   utimesSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
+import { cliForNobody } from './cli-for-nobody.js';
 import { buildPe, versionInfo } from './pe-builder.js';
 import { buildHive, uninstallHive } from './regf-builder.js';
-import { CLI, type CliResult } from './run-cli.js';
+import type { CliResult } from './run-cli.js';
 import { tempTree, writeTree } from './temp-tree.js';
 
 /** The 3CX Desktop App main executable at `version`. */
@@ -97,7 +98,7 @@ export function runCliAsNobody(args: string[], home: string): Promise<CliResult>
   return new Promise((resolve, reject) => {
     execFile(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliForNobody(), ...args],
       { timeout: 60_000, env: { ...process.env, NO_COLOR: '1', CHAINSWEEP_HOME: home } },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);
