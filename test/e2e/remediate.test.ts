@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -6,15 +7,18 @@ import {
   lchownSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   renameSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   ALICE_INSTALL,
   exe,
@@ -362,4 +366,91 @@ describe('chainsweep remediate on a macOS image', () => {
       'quarantine /Users/erin/Library/Preferences/com.electron.3cx-desktop-app.plist',
     ]);
   });
+});
+
+describe('chainsweep remediate at the limits', () => {
+  const mounts: string[] = [];
+  afterAll(() => {
+    for (const dir of mounts.splice(0)) {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'leaves no partial copy when the quarantine fills up, and says why for each file it kept (mounting a tmpfs needs root)',
+    async () => {
+      const disk = mkdtempSync(join(tmpdir(), 'chainsweep-tmpfs-'));
+      mounts.push(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', disk]);
+      const image = windowsImage();
+      const install = join(image, ALICE_INSTALL);
+      for (const name of ['a.bin', 'b.bin', 'c.bin'])
+        writeFileSync(join(install, name), randomBytes(1_500_000));
+      const before = snapshot(image);
+      const quarantine = join(disk, 'q');
+      const home = tempTree();
+      const applied = await runCli(['remediate', '--apply', '--root', image, '--quarantine', quarantine], {
+        home,
+      });
+      expect(applied.code).toBe(3);
+      const left = applied.stdout.split('\n').filter((line) => line.startsWith('  left in place: '));
+      expect(left.some((line) => line.endsWith('.bin: no space left on the device'))).toBe(true);
+      for (const line of left) expect(line).not.toMatch(/EEXIST/);
+      const [entry] = await listEntries(quarantine, home);
+      const named = (entry?.items ?? []).flatMap((i) => ('payload' in i ? [String(i.payload)] : []));
+      expect(readdirSync(join(quarantine, entry?.id ?? '', 'payload')).sort()).toEqual(named.sort());
+      const restore = await runCli(['quarantine', 'restore', entry?.id ?? '', '--quarantine', quarantine], {
+        home,
+      });
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(snapshot(image)).toEqual(before);
+    },
+  );
+
+  it('removes and restores a tree 3,000 folders deep', async () => {
+    const image = windowsImage();
+    const install = join(image, ALICE_INSTALL);
+    execFileSync(process.execPath, [
+      '-e',
+      `const fs = require('node:fs'); process.chdir(process.argv[1]);
+       for (let i = 0; i < 3000; i++) { fs.mkdirSync('d'); process.chdir('d'); }
+       fs.writeFileSync('leaf', 'leaf');`,
+      install,
+    ]);
+    // find walks any depth: what it lists (kind, mode, owner, size, and file times to the millisecond) is compared.
+    const listing = () =>
+      createHash('sha256')
+        .update(
+          execFileSync('find', ['.', '-printf', '%y %m %U %s %T@ %P\\n'], { cwd: image, maxBuffer: 1 << 30 })
+            .toString()
+            .split('\n')
+            .map((line) => {
+              const [kind, mode, uid, size, time, ...path] = line.split(' ');
+              const ms = kind === 'f' ? Math.round(Number(time) * 1000) : '';
+              return [kind, mode, uid, size, ms, ...path].join(' ');
+            })
+            .sort()
+            .join('\n'),
+        )
+        .digest('hex');
+    const before = listing();
+    const quarantine = join(tempTree(), 'q');
+    const home = tempTree();
+    const applied = await runCli(['remediate', '--apply', '--root', image, '--quarantine', quarantine], {
+      home,
+      timeoutMs: 120_000,
+    });
+    expect(applied.stdout).not.toMatch(/call stack/);
+    expect(applied.stdout).toMatch(/Quarantined \d+ files, folders and links/);
+    expect(existsSync(install)).toBe(false);
+    const [entry] = await listEntries(quarantine, home);
+    const restore = await runCli(['quarantine', 'restore', entry?.id ?? '', '--quarantine', quarantine], {
+      home,
+      timeoutMs: 120_000,
+    });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(listing()).toBe(before);
+    execFileSync('rm', ['-rf', install]); // rm walks any depth, as the temporary folders' cleanup does not
+  }, 300_000);
 });
