@@ -1,11 +1,11 @@
 import { type Finding, fingerprint } from '../core/finding.js';
+import type { PackedIndicator } from '../core/intel.js';
 import { type HostPath, pathText, reportedPath } from '../core/paths.js';
 import { ConfidenceSchema, type Severity, SeveritySchema } from '../core/severity.js';
 import type { FilenameMatcher } from '../matchers/filename-matcher.js';
 import type { FileDigests, HashMatcher } from '../matchers/hash-matcher.js';
 import type { MatcherSet } from '../matchers/matcher-set.js';
 import { type YaraExternalValues, type YaraMatch, YaraTimeoutError } from '../matchers/yara-types.js';
-import type { PackedIndicator } from '../packs/intel.js';
 import { severityFromScore } from '../packs/ioc-list.js';
 import { isMalwareFileType } from './file-types.js';
 import { bufferSource } from './parsers/byte-source.js';

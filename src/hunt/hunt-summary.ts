@@ -1,8 +1,8 @@
 /** @module The bounded answer of a hunt: per-client aggregates and the listed hits, however many hits there are. */
 import { type Finding, fingerprint } from '../core/finding.js';
+import type { PackedIndicator } from '../core/intel.js';
 import type { Report } from '../core/report.js';
 import { SEVERITIES, severityRank } from '../core/severity.js';
-import type { PackedIndicator } from '../packs/intel.js';
 import type { LogFormat } from './log-formats.js';
 import type { LogHit } from './scan-log.js';
 

@@ -1,8 +1,8 @@
 /** @module Worker thread: hunts the logs it is sent with matchers compiled once, handing hits back a block at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { PackedIndicator } from '../core/intel.js';
 import type { HostPath } from '../core/paths.js';
 import { NetworkMatcher } from '../matchers/network-matcher.js';
-import type { PackedIndicator } from '../packs/intel.js';
 import type { LogFormat } from './log-formats.js';
 import { type HuntOptions, huntLog, type LogFileResult, type LogHit } from './scan-log.js';
 

@@ -3,10 +3,10 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import type { PackedIndicator } from '../core/intel.js';
 import { fsPath, type HostPath, reportedPath } from '../core/paths.js';
 import type { FileProblem } from '../core/report.js';
 import type { NetworkHit, NetworkMatcher } from '../matchers/network-matcher.js';
-import type { PackedIndicator } from '../packs/intel.js';
 import {
   DEFAULT_ZEEK_HEADER,
   detectFormat,

@@ -1,6 +1,6 @@
 import type { AppVerdict, InstalledApp, OsFamily, Verdict } from '../core/app.js';
 import { type Finding, fingerprint } from '../core/finding.js';
-import type { PackedApp } from '../packs/intel.js';
+import type { PackedApp } from '../core/intel.js';
 import { globToRegExp } from './glob.js';
 import { satisfies, type VersionScheme } from './versions.js';
 

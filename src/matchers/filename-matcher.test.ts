@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PackedIndicator } from '../packs/intel.js';
+import type { PackedIndicator } from '../core/intel.js';
 import { FilenameMatcher } from './filename-matcher.js';
 import { globToRegExp } from './glob.js';
 

@@ -1,6 +1,5 @@
-import type { PackedIndicator } from '../packs/intel.js';
-import { toJsRegex } from '../packs/ioc-list.js';
-import { MAX_REGEX_SUBJECT } from '../packs/regex-safety.js';
+import type { PackedIndicator } from '../core/intel.js';
+import { MAX_REGEX_SUBJECT, toJsRegex } from '../core/regex-safety.js';
 import { globToRegExp } from './glob.js';
 
 interface PatternRule {

@@ -1,5 +1,5 @@
 import { HASH_KINDS, type HashAlgorithm } from '../core/indicator.js';
-import type { PackedIndicator } from '../packs/intel.js';
+import type { PackedIndicator } from '../core/intel.js';
 
 /** Hex digests of one file, for the algorithms that were computed. */
 export type FileDigests = Partial<Record<HashAlgorithm, string>>;

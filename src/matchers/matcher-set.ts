@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../core/diagnostic.js';
-import type { IntelSet } from '../packs/intel.js';
+import type { IntelSet } from '../core/intel.js';
 import { FilenameMatcher } from './filename-matcher.js';
 import { HashMatcher } from './hash-matcher.js';
 import { compileYara } from './yara-engine.js';

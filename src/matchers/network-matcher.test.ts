@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PackedIndicator } from '../packs/intel.js';
+import type { PackedIndicator } from '../core/intel.js';
 import { NetworkMatcher } from './network-matcher.js';
 
 const ind = (kind: 'domain' | 'url' | 'ip', value: string): PackedIndicator => ({

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import type { PackedIndicator } from '../packs/intel.js';
-import { parseNetworkValue, refang } from '../packs/network-value.js';
+import type { PackedIndicator } from '../core/intel.js';
+import { parseNetworkValue, refang } from '../core/network-value.js';
 
 /** What a log value matched, and how. */
 export interface NetworkHit {

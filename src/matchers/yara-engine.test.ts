@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { YaraSource } from '../packs/intel.js';
+import type { YaraSource } from '../core/intel.js';
 import { buildPe } from '../testing/pe-builder.js';
 import { compileYara } from './yara-engine.js';
 import { nativeEngineAvailable } from './yara-native.js';

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../core/diagnostic.js';
-import type { YaraSource } from '../packs/intel.js';
+import type { YaraSource } from '../core/intel.js';
 import { findIncludes } from './yara-includes.js';
 import { compileNative, nativeEngineAvailable } from './yara-native.js';
 import type { CompiledYara, CompileOptions, YaraEngineChoice, YaraEngineName } from './yara-types.js';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../core/errors.js';
-import type { YaraSource } from '../packs/intel.js';
+import type { YaraSource } from '../core/intel.js';
 import { generateSigningKey } from '../packs/keys.js';
 import { signPack } from '../packs/sign-pack.js';
 import { verifyPack } from '../packs/verify-pack.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Diagnostic } from '../core/diagnostic.js';
-import type { YaraSource } from '../packs/intel.js';
+import type { YaraSource } from '../core/intel.js';
 import { findIncludes } from './yara-includes.js';
 import { ruleNamesOf } from './yara-rule-names.js';
 import {

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../core/diagnostic.js';
-import type { YaraSource } from '../packs/intel.js';
+import type { YaraSource } from '../core/intel.js';
 
 /** The external variables Loki and THOR define, so public rule sets that use them compile. */
 export const YARA_EXTERNALS = ['filename', 'filepath', 'extension', 'filetype', 'owner', 'md5'] as const;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Compiler, initSync, type Rules, type Scanner } from '@virustotal/yara-x';
 import { z } from 'zod';
 import type { Diagnostic } from '../core/diagnostic.js';
-import type { YaraSource } from '../packs/intel.js';
+import type { YaraSource } from '../core/intel.js';
 import {
   type CompiledYara,
   externalsIn,

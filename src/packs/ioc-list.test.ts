@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { iocListKindFromName, parseIocList, toJsRegex } from './ioc-list.js';
-import { parseNetworkValue } from './network-value.js';
+import { parseNetworkValue } from '../core/network-value.js';
+import { toJsRegex } from '../core/regex-safety.js';
+import { iocListKindFromName, parseIocList } from './ioc-list.js';
 
 const SHA256 = '7986bbaee8940da11ce089383521ab420c443ab7b15ed42aed91fd31ce833896';
 

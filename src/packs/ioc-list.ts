@@ -1,8 +1,8 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import { HASH_KINDS, HASH_LENGTHS, type HashAlgorithm, type Indicator } from '../core/indicator.js';
+import { parseNetworkValue } from '../core/network-value.js';
+import { toJsRegex } from '../core/regex-safety.js';
 import type { Severity } from '../core/severity.js';
-import { parseNetworkValue } from './network-value.js';
-import { regexProblem } from './regex-safety.js';
 
 /** Which Loki list a file is: from its name (`hash-iocs.txt`, `filename-iocs.txt`, `c2-iocs.txt`), else per line. */
 export type IocListKind = 'hash' | 'filename' | 'c2' | 'auto';
@@ -112,30 +112,6 @@ function parseLine(line: string, kind: IocListKind, group: string | undefined, f
     title: group || `C2 listed in ${file}`,
     severity: severityFromScore(score, 'high'),
   };
-}
-
-/**
- * Converts a Python-style regex (Loki lists) to a JS RegExp (`(?i)` becomes the `i` flag), or an Error naming the
- * pattern when it is invalid or could run in super-linear time (see regex-safety.ts): such patterns never run.
- */
-export function toJsRegex(pattern: string): RegExp | Error {
-  let source = pattern;
-  let flags = '';
-  const inline = /^\(\?([imsx]+)\)/.exec(source);
-  if (inline) {
-    source = source.slice(inline[0].length);
-    flags = [...new Set(inline[1]?.replace('x', '') ?? '')].join('');
-  }
-  source = source.replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>').replace(/\\Z/g, '$');
-  const quoted = JSON.stringify(truncate(pattern));
-  let regex: RegExp;
-  try {
-    regex = new RegExp(source, flags);
-  } catch (error) {
-    return new Error(`invalid regular expression ${quoted}: ${(error as Error).message}`);
-  }
-  const problem = regexProblem(regex.source, regex.flags);
-  return problem ? new Error(`regular expression ${quoted} ${problem}`) : regex;
 }
 
 function hashAlgorithmOf(value: string): HashAlgorithm | undefined {

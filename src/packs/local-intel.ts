@@ -3,7 +3,13 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { errorMessage, UserError } from '../core/errors.js';
 import type { Indicator } from '../core/indicator.js';
-import { appendAll, countIntel, type IntelSet, type PackedIndicator, type YaraSource } from './intel.js';
+import {
+  appendAll,
+  countIntel,
+  type IntelSet,
+  type PackedIndicator,
+  type YaraSource,
+} from '../core/intel.js';
 import { iocListKindFromName, parseIocList } from './ioc-list.js';
 import { IndicatorFileSchema } from './pack-content.js';
 

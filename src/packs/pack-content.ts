@@ -2,8 +2,14 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { AffectedAppSchema, IndicatorSchema } from '../core/indicator.js';
+import {
+  countIntel,
+  type IntelSet,
+  type PackedApp,
+  type PackedIndicator,
+  type YaraSource,
+} from '../core/intel.js';
 import { findIncludes } from '../matchers/yara-includes.js';
-import { countIntel, type IntelSet, type PackedApp, type PackedIndicator, type YaraSource } from './intel.js';
 import type { VerifiedPack } from './verify-pack.js';
 
 const SourceSchema = z.object({ title: z.string(), url: z.string() });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { regexProblem } from '../core/regex-safety.js';
 import { FilenameMatcher } from '../matchers/filename-matcher.js';
 import { parseIocList } from './ioc-list.js';
-import { regexProblem } from './regex-safety.js';
 
 const SUPER_LINEAR = [
   '(a+)+$',

@@ -3,9 +3,9 @@ import { APP_COLLECTORS } from '../collectors/apps/registry.js';
 import type { AppVerdict, InstalledApp, OsFamily } from '../core/app.js';
 import { UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
+import type { PackedApp } from '../core/intel.js';
 import type { Coverage } from '../core/report.js';
 import { judgeApps } from '../matchers/app-verdicts.js';
-import type { PackedApp } from '../packs/intel.js';
 import { CoverageTracker } from './coverage.js';
 import { detectOs, liveOs } from './detect-os.js';
 

@@ -2,10 +2,10 @@ import type { YaraStatus } from '../collectors/signature-sweep.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { Finding } from '../core/finding.js';
 import type { HashAlgorithm } from '../core/indicator.js';
+import type { IntelSet } from '../core/intel.js';
 import type { HostPath } from '../core/paths.js';
 import type { FileDigests } from '../matchers/hash-matcher.js';
 import type { YaraEngineChoice, YaraEngineName } from '../matchers/yara-types.js';
-import type { IntelSet } from '../packs/intel.js';
 import type { FileProblemCode } from './read-file.js';
 
 /** What every sweep worker starts with. */

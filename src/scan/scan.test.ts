@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { IntelSet } from '../core/intel.js';
 import { ReportSchema } from '../core/report.js';
-import type { IntelSet } from '../packs/intel.js';
 import { tempTree } from '../testing/temp-tree.js';
 import { scan } from './scan.js';
 

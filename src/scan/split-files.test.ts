@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { IntelSet } from '../packs/intel.js';
+import type { IntelSet } from '../core/intel.js';
 import { SplitFiles } from './split-files.js';
 
 const data = Buffer.from('a large file, pretend');

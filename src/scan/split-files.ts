@@ -1,9 +1,9 @@
 import { matchFacts, wantsYara } from '../collectors/signature-sweep.js';
 import type { HashAlgorithm } from '../core/indicator.js';
+import type { IntelSet } from '../core/intel.js';
 import { type HostPath, pathKey } from '../core/paths.js';
 import { FilenameMatcher } from '../matchers/filename-matcher.js';
 import { type FileDigests, HashMatcher } from '../matchers/hash-matcher.js';
-import type { IntelSet } from '../packs/intel.js';
 import { imagePathOf } from './image-path.js';
 import type { FileOutcome, Job, PartOutcome } from './protocol.js';
 

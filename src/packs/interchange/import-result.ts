@@ -1,5 +1,5 @@
 import { HASH_LENGTHS, type Indicator } from '../../core/indicator.js';
-import { parseNetworkValue } from '../network-value.js';
+import { parseNetworkValue } from '../../core/network-value.js';
 
 /** What an import read: indicators and rule files, counts by kind, and every entry it could not take, with why. */
 export interface ImportResult {

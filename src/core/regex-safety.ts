@@ -468,3 +468,31 @@ function linearise(node: Node, follow: CharSet, mandatory: boolean, out: Token[]
       return;
   }
 }
+
+/**
+ * Converts a Python-style regex (Loki lists) to a JS RegExp (`(?i)` becomes the `i` flag), or an Error naming the
+ * pattern when it is invalid or could run in super-linear time (see regex-safety.ts): such patterns never run.
+ */
+export function toJsRegex(pattern: string): RegExp | Error {
+  let source = pattern;
+  let flags = '';
+  const inline = /^\(\?([imsx]+)\)/.exec(source);
+  if (inline) {
+    source = source.slice(inline[0].length);
+    flags = [...new Set(inline[1]?.replace('x', '') ?? '')].join('');
+  }
+  source = source.replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>').replace(/\\Z/g, '$');
+  const quoted = JSON.stringify(truncate(pattern));
+  let regex: RegExp;
+  try {
+    regex = new RegExp(source, flags);
+  } catch (error) {
+    return new Error(`invalid regular expression ${quoted}: ${(error as Error).message}`);
+  }
+  const problem = regexProblem(regex.source, regex.flags);
+  return problem ? new Error(`regular expression ${quoted} ${problem}`) : regex;
+}
+
+function truncate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
