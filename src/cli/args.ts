@@ -3,9 +3,12 @@ import { UserError } from '../core/errors.js';
 import { type Severity, SeveritySchema } from '../core/severity.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+>;
 
 /** Parses a command's arguments strictly; any unknown or malformed option is a one-line usage error. */
-export function parseCommandArgs<T extends Options>(command: string, args: string[], options: T) {
+export function parseCommandArgs<T extends Options>(command: string, args: string[], options: T): Parsed<T> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {

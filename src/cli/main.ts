@@ -1,5 +1,7 @@
 import { ChainsweepError, UserError } from '../core/errors.js';
 import { EXIT } from '../report/exit-code.js';
+import { runAgent } from './commands/agent.js';
+import { runHub } from './commands/hub.js';
 import { runHunt } from './commands/hunt.js';
 import { runInventory } from './commands/inventory.js';
 import { runPacks } from './commands/packs.js';
@@ -20,6 +22,9 @@ Commands:
   remediate          plan (default) or apply the removal of affected installs, into a quarantine
   quarantine         list quarantine entries, restore one
   packs ...          make, sign, verify and list signature packs
+  agent              enrol with a hub, keep packs current, scan and hunt on a schedule, upload the reports
+  serve              run the hub: fleet reports, retro-hunt, pack feed (SQLite in --data, or PostgreSQL)
+  hub ...            administer a hub's store: organisations, users, tokens
   version            print the version
 
 Run "chainsweep <command> --help" for a command's options.
@@ -59,6 +64,11 @@ async function run(argv: string[], io: CliIo, stdoutFailed: () => boolean): Prom
         return await runRemediate(args, io);
       case 'quarantine':
         return await runQuarantine(args, io);
+      case 'agent':
+        return await runAgent(args, io);
+      case 'serve':
+      case 'hub':
+        return await runHub(command, args, io);
       case 'version':
       case '--version':
         io.stdout.write(`${TOOL_VERSION}\n`);
