@@ -6,6 +6,7 @@ import { UserError } from '../core/errors.js';
 import { MAX_ARCHIVE_BYTES, readArchive, writeArchive } from './archive.js';
 import { fetchBytes } from './http-fetch.js';
 import { applyKeyList, type KeyList, verifyKeyList } from './key-list.js';
+import { keyValidityProblem } from './keyring.js';
 import { loadPrivateKey, signBytes, type TrustedKey, verifyBytes } from './keys.js';
 import { SignatureFileSchema } from './manifest.js';
 import type { PackStore } from './pack-store.js';
@@ -205,7 +206,7 @@ async function updateLocked(
   const sigResponse = await fetchBytes(new URL('latest.json.sig', base).href, { ...limits, maxBytes: 4096 });
   if (sigResponse.status !== 200)
     throw new UserError('FEED_INVALID', `${base}latest.json.sig: HTTP ${sigResponse.status}`);
-  const { index, keyId } = verifyIndex(indexResponse.body, sigResponse.body, keyring, base);
+  const { index, keyId } = verifyIndex(indexResponse.body, sigResponse.body, keyring, base, now);
   const anchor = signed?.list.keys.some((k) => k.keyId === keyId) ? `root:${signed.root}` : `key:${keyId}`;
   const identity = `${anchor} feed:${index.feed}`;
   const seenFile = join(
@@ -317,6 +318,7 @@ function verifyIndex(
   signature: Buffer,
   keyring: readonly TrustedKey[],
   base: string,
+  now: Date,
 ): { index: FeedIndex; keyId: string } {
   let sig: z.infer<typeof SignatureFileSchema>;
   try {
@@ -330,6 +332,8 @@ function verifyIndex(
       'PACK_UNKNOWN_KEY',
       `${base}latest.json is signed by unknown or revoked key ${sig.keyId.slice(0, 16)}…`,
     );
+  const keyProblem = keyValidityProblem(key, now);
+  if (keyProblem) throw new UserError('PACK_UNKNOWN_KEY', `${base}latest.json: ${keyProblem}`);
   if (!verifyBytes(bytes, sig.signature, key))
     throw new UserError('PACK_SIGNATURE', `${base}latest.json does not match its signature`);
   const parsed = FeedIndexSchema.safeParse(parseJson(bytes, `${base}latest.json`, 'FEED_INVALID'));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
+import { keyValidityProblem } from './keyring.js';
 import { type TrustedKey, verifyBytes } from './keys.js';
 import { SignatureFileSchema } from './manifest.js';
 import { parseJson } from './user-files.js';
@@ -51,6 +52,8 @@ export function verifyKeyList(
       'PACK_UNKNOWN_KEY',
       `keys.json is signed by ${sig.keyId.slice(0, 16)}…, which is not a pinned root key`,
     );
+  const keyProblem = keyValidityProblem(root, now);
+  if (keyProblem) throw new UserError('PACK_UNKNOWN_KEY', `keys.json: ${keyProblem}`);
   if (!verifyBytes(bytes, sig.signature, root))
     throw new UserError('PACK_SIGNATURE', 'keys.json does not match its signature');
   const parsed = KeyListSchema.safeParse(parseJson(bytes, 'keys.json'));

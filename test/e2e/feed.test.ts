@@ -208,6 +208,39 @@ describe('pack feeds (end to end, HTTP on 127.0.0.1)', () => {
     expect(installed(s)).toBe(2);
   });
 
+  it.each([
+    [
+      'expired',
+      { notAfter: '2025-01-01T00:00:00Z' },
+      /latest\.json: key feed index key expired on 2025-01-01/,
+    ],
+    [
+      'not yet valid',
+      { notBefore: '2099-01-01T00:00:00Z' },
+      /latest\.json: key feed index key is not valid before 2099-01-01/,
+    ],
+  ])('refuses an index signed by a key that is %s, installing nothing', async (name, window, message) => {
+    const s = setup(`index-key-${name.replace(/ /g, '-')}`);
+    await buildAndPublish(s);
+    // The pack keeps its valid signer; only the index is signed by a key outside its validity window.
+    const indexKey = generateSigningKey('feed index key');
+    const bytes = readFileSync(join(s.feed, 'latest.json'));
+    writeFileSync(
+      join(s.feed, 'latest.json.sig'),
+      JSON.stringify({
+        keyId: indexKey.key.keyId,
+        signature: signBytes(bytes, createPrivateKey(indexKey.privateKeyPem)),
+      }),
+    );
+    const keyring = JSON.parse(readFileSync(s.keyring, 'utf8'));
+    keyring.keys.push({ ...indexKey.key, ...window });
+    writeFileSync(s.keyring, JSON.stringify(keyring));
+    const result = await update(s);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(message);
+    expect(installed(s)).toBeUndefined();
+  });
+
   it('refuses a mix-and-match archive (a newer manifest with an older file) even under a valid index', async () => {
     const s = setup('mix');
     const built = await buildAndPublish(s);
