@@ -16,8 +16,15 @@ export interface Db {
   get<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   /** A statement; resolves to the number of rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
-  /** Runs `work` in one transaction (serialisable on both); commits when it resolves, rolls back when it throws. */
-  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  /** Several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /**
+   * Runs `work` in one serialisable transaction; commits when it resolves, rolls back when it throws. On
+   * PostgreSQL a serialisation conflict re-runs `work` (a few times), so `work` must only touch the database.
+   * `lock` names a lock held from before the transaction's snapshot to its end, so transactions with the same
+   * lock run one after the other across processes (SQLite transactions are exclusive already).
+   */
+  transaction<T>(work: (tx: Db) => Promise<T>, options?: { lock?: number }): Promise<T>;
   /** Closes the connection or pool; waits for running queries. */
   close(): Promise<void>;
 }
