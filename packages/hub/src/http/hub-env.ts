@@ -1,0 +1,31 @@
+import type { Hono } from 'hono';
+import type { Db } from '../store/db.js';
+import type { Principal } from '../tenancy.js';
+
+/** Settings of one hub; every field has an embedded default (see `defaultHubConfig`). */
+export interface HubConfig {
+  /** The data folder (SQLite file, pack feed, keys). */
+  dataDir: string;
+  /** Largest request body in general, and of one report after gzip is undone. */
+  maxBodyBytes: number;
+  maxReportBytes: number;
+  /** Days without a report after which a host is `stale`, unless its organisation sets its own. */
+  staleDays: number;
+}
+
+/** What the app is built from: tests pass their own store and clock. */
+export interface HubDeps {
+  db: Db;
+  config: HubConfig;
+  now: () => Date;
+}
+
+/** Hono's context variables on every request: the caller once authenticated, and the request's id for logs. */
+export type HubEnv = { Variables: { principal: Principal | undefined; requestId: string } };
+
+/** One feature's routes and their OpenAPI 3.1 `paths` entries; `app.ts` mounts every module at `/`. */
+export interface RouteModule {
+  routes: Hono<HubEnv>;
+  /** OpenAPI path items keyed by path in OpenAPI form (`/api/v1/hosts/{id}`). */
+  openapi: Record<string, Record<string, unknown>>;
+}
