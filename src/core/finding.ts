@@ -36,6 +36,7 @@ export type Subject = z.infer<typeof SubjectSchema>;
 
 /** One indicator that matched one subject. */
 export const FindingSchema = z.object({
+  /** In a report: `hostFingerprint(host.hostId, fingerprint(packId, indicatorId, subject))`. */
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
   kind: IndicatorKindSchema,
   indicatorId: z.string(),
@@ -49,7 +50,20 @@ export const FindingSchema = z.object({
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
-/** A stable identity for "this indicator on this subject", the same across scans and hosts' reports. */
+/**
+ * "This indicator on this subject", the same across scans; not yet tied to a host. Collectors and matchers make
+ * it; a report carries `hostFingerprint(host.hostId, it)` so the same path on two machines never collides.
+ */
 export function fingerprint(packId: string, indicatorId: string, subjectKey: string): string {
   return createHash('sha256').update(`${packId}\0${indicatorId}\0${subjectKey}`).digest('hex');
+}
+
+/** A finding's fingerprint on one host: "this indicator on this subject on this machine", stable across scans. */
+export function hostFingerprint(hostId: string, subjectFingerprint: string): string {
+  return createHash('sha256').update(`host\0${hostId}\0${subjectFingerprint}`).digest('hex');
+}
+
+/** The finding as a report of host `hostId` carries it: its fingerprint tied to the host. */
+export function findingOnHost(finding: Finding, hostId: string): Finding {
+  return { ...finding, fingerprint: hostFingerprint(hostId, finding.fingerprint) };
 }

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { AppVerdictSchema, InstalledAppSchema, OsFamilySchema } from './app.js';
 import { FindingSchema } from './finding.js';
+import { HostIdSchema, HostIdSourceSchema } from './host-id.js';
+
+/** Most addresses a report lists for its host. */
+export const MAX_HOST_ADDRESSES = 64;
 
 /** A signature source the run used: a signed pack, or the user's local unsigned files. */
 export const PackRefSchema = z.object({
@@ -41,11 +45,25 @@ export const CoverageSchema = z.object({
 });
 export type Coverage = z.infer<typeof CoverageSchema>;
 
+/**
+ * The machine a report describes: the live host, or with `--root` the imaged system (everything then read from
+ * the image). Every field is a claim from a machine an attacker may control, so each is bounded.
+ */
 export const HostInfoSchema = z.object({
-  hostname: z.string(),
-  os: z.string(),
-  osRelease: z.string(),
-  arch: z.string(),
+  /** The machine's own stable id (see HostIdSourceSchema), lowercase; what the hub knows a host by. */
+  hostId: HostIdSchema,
+  hostIdSource: HostIdSourceSchema,
+  /** Why the machine's own id could not be used, when `hostIdSource` is `hostname-digest`, or a doubt about it. */
+  hostIdProblem: z.string().max(500).optional(),
+  hostname: z.string().max(255),
+  /** `linux`, `darwin`, `win32`, ... as Node names them; `unknown` for an image of no known system. */
+  os: z.string().max(32),
+  /** Live: the kernel's release (`os.release()`). Image: the version the image records, or `unknown`. */
+  osRelease: z.string().max(64),
+  /** `x64`, `arm64`, `ia32`, ... as Node names them; `unknown` when an image does not say. */
+  arch: z.string().max(32),
+  /** The host's non-loopback, non-link-local IP addresses: live, or as a Windows image's TCP/IP settings record. */
+  addresses: z.array(z.union([z.ipv4(), z.ipv6()])).max(MAX_HOST_ADDRESSES),
 });
 export type HostInfo = z.infer<typeof HostInfoSchema>;
 

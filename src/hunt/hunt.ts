@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { arch, availableParallelism, hostname, platform, release } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { ChainsweepError, UserError } from '../core/errors.js';
@@ -9,6 +8,7 @@ import type { IntelSet, PackedIndicator } from '../core/intel.js';
 import { type HostPath, reportedPath } from '../core/paths.js';
 import type { Report } from '../core/report.js';
 import { NetworkMatcher } from '../matchers/network-matcher.js';
+import { ReportBuilder } from '../scan/build-report.js';
 import { CoverageTracker } from '../scan/coverage.js';
 import { walkFiles } from '../scan/walk.js';
 import { HuntSummary } from './hunt-summary.js';
@@ -24,6 +24,8 @@ export interface HuntRunOptions extends HuntOptions {
   intelDiagnostics?: readonly Diagnostic[];
   threads?: number;
   toolVersion: string;
+  /** An id kept by the agent, for the report's host when the machine has none of its own. */
+  keptHostId?: string;
   /** Most findings listed in the report (the most severe kept); the rest are counted. */
   maxFindings?: number;
   /** Receives every hit as a finding, as found (NDJSON); the hunt waits for it. */
@@ -39,6 +41,12 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
   const startedAt = new Date();
   const indicators = options.intel.indicators.filter((i) => NETWORK_KINDS.has(i.kind));
   if (indicators.length === 0) throw new UserError('USAGE', 'hunt: no domain, URL or IP indicators loaded');
+  const report = await ReportBuilder.begin({
+    command: 'hunt',
+    toolVersion: options.toolVersion,
+    startedAt,
+    ...(options.keptHostId === undefined ? {} : { keptHostId: options.keptHostId }),
+  });
   const coverage = new CoverageTracker('logs');
   const intelCoverage = new CoverageTracker('intel');
   for (const d of options.intelDiagnostics ?? []) {
@@ -64,7 +72,7 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
     (file: string): HitSink =>
     async (hits, format) => {
       const found = summary.add(file, format, hits, onFindings !== undefined);
-      if (onFindings && found.length) await onFindings(found);
+      if (onFindings && found.length) await onFindings(found.map((f) => report.finding(f)));
     };
   const results = await runAll(
     files,
@@ -84,20 +92,11 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
       });
     }
   }
-  const finishedAt = new Date();
   const covered = [
     coverage.toCoverage(),
     ...(intelCoverage.problemCount ? [intelCoverage.toCoverage()] : []),
   ];
-  return {
-    schemaVersion: 1,
-    reportId: randomUUID(),
-    tool: { name: 'chainsweep', version: options.toolVersion },
-    command: 'hunt',
-    host: { hostname: hostname(), os: platform(), osRelease: release(), arch: arch() },
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    outcome: covered.some((c) => c.outcome === 'partial') ? 'partial' : 'complete',
+  return report.finish({
     scope: { paths: files.map((f) => reportedPath(f).path) },
     packs: options.intel.packs,
     coverage: covered,
@@ -115,15 +114,8 @@ export async function hunt(options: HuntRunOptions): Promise<Report> {
       clients: summary.clientList(),
       unlistedHits: summary.unlisted,
     },
-    stats: {
-      files: results.length,
-      bytes: results.reduce((n, r) => n + r.bytes, 0),
-      yaraFiles: 0,
-      yaraBytes: 0,
-      skipped: {},
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-    },
-  };
+    stats: { files: results.length, bytes: results.reduce((n, r) => n + r.bytes, 0) },
+  });
 }
 
 /** What hunt says of a path inside a folder that it does not read. */

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { arch, availableParallelism, homedir, hostname, platform, release } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { parse, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { UserError } from '../core/errors.js';
@@ -11,6 +10,7 @@ import type { Report } from '../core/report.js';
 import { severityRank } from '../core/severity.js';
 import { globToRegExp } from '../matchers/glob.js';
 import type { YaraEngineChoice } from '../matchers/yara-types.js';
+import { ReportBuilder } from './build-report.js';
 import { CoverageTracker } from './coverage.js';
 import { takeInventory } from './inventory.js';
 import { liveMountSkips, pseudoFilesystemOf } from './mounts.js';
@@ -43,6 +43,8 @@ export interface ScanOptions {
   /** List installed applications and judge them against the packs (default true). */
   inventory?: boolean;
   toolVersion: string;
+  /** An id kept by the agent, for the report's host when the machine has none of its own. */
+  keptHostId?: string;
   signal?: AbortSignal;
   onDiagnostics?: (diagnostics: Diagnostic[]) => void;
   onFinding?: (finding: Finding) => void;
@@ -61,6 +63,13 @@ export async function scan(options: ScanOptions): Promise<Report> {
   const startedAt = new Date();
   const imageRoot = options.imageRoot === undefined ? undefined : resolve(options.imageRoot);
   const roots = await resolveRoots(options.paths, imageRoot, options.allowPseudoFs ?? false);
+  const report = await ReportBuilder.begin({
+    command: 'scan',
+    toolVersion: options.toolVersion,
+    startedAt,
+    ...(imageRoot ? { imageRoot } : {}),
+    ...(options.keptHostId === undefined ? {} : { keptHostId: options.keptHostId }),
+  });
   const excludedByGlob = compileExcludes(options.excludes);
   const ownFolders = (options.ownFolders ?? [])
     .filter((own) => !roots.some((root) => isInside(root, own)))
@@ -88,7 +97,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
     skipped[reason] = (skipped[reason] ?? 0) + 1;
   };
   const findings: Finding[] = [...inventory.findings];
-  for (const finding of inventory.findings) options.onFinding?.(finding);
+  for (const finding of inventory.findings) options.onFinding?.(report.finding(finding));
   const stats = { files: 0, bytes: 0, yaraFiles: 0, yaraBytes: 0 };
   let lastPath: HostPath = roots[0] ?? '';
 
@@ -117,7 +126,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
     else if (problem) readCoverage.add({ ...reportedPath(outcome.path), ...problem });
     for (const finding of outcome.findings) {
       findings.push(finding);
-      options.onFinding?.(finding);
+      options.onFinding?.(report.finding(finding));
     }
   };
 
@@ -197,16 +206,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
     ...[walkCoverage, readCoverage, yaraCoverage, intelCoverage].map((t) => t.toCoverage()),
     ...inventory.coverage,
   ];
-  const finishedAt = new Date();
-  return {
-    schemaVersion: 1,
-    reportId: randomUUID(),
-    tool: { name: 'chainsweep', version: options.toolVersion },
-    command: 'scan',
-    host: { hostname: hostname(), os: platform(), osRelease: release(), arch: arch() },
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    outcome: coverage.some((c) => c.outcome === 'partial') ? 'partial' : 'complete',
+  return report.finish({
     scope: {
       paths: roots,
       ...(imageRoot ? { imageRoot } : {}),
@@ -220,8 +220,8 @@ export async function scan(options: ScanOptions): Promise<Report> {
     coverage,
     inventory: { os: inventory.os, apps: inventory.apps, verdicts: inventory.verdicts },
     findings,
-    stats: { ...stats, skipped, durationMs: finishedAt.getTime() - startedAt.getTime() },
-  };
+    stats: { ...stats, skipped },
+  });
 }
 
 /** The root of the filesystem `path` is on: `/`, or its drive on Windows. */

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { arch, homedir, hostname, platform, release } from 'node:os';
+import { homedir } from 'node:os';
 import { parse, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { type Report, ReportSchema } from '../../core/report.js';
+import { ReportSchema } from '../../core/report.js';
 import { exitCodeFor } from '../../report/exit-code.js';
 import { renderText } from '../../report/text.js';
+import { ReportBuilder } from '../../scan/build-report.js';
 import { checkImageRoot, takeInventory } from '../../scan/inventory.js';
 import { parseChoice, parseCommandArgs, parseSeverity } from '../args.js';
 import { loadIntelFor, PACK_OPTIONS } from '../intel-options.js';
@@ -48,35 +48,22 @@ export async function runInventory(args: string[], io: CliIo): Promise<number> {
   const at = (p: string) => resolve(io.cwd, p);
   const { intel } = await loadIntelFor(values, io);
 
-  const startedAt = new Date();
   const imageRoot = values.root ? at(values.root) : undefined;
   if (imageRoot) checkImageRoot(imageRoot);
+  const builder = await ReportBuilder.begin({
+    command: 'inventory',
+    toolVersion: TOOL_VERSION,
+    ...(imageRoot ? { imageRoot } : {}),
+  });
   const root = imageRoot ?? parse(homedir()).root;
   const result = await takeInventory(root, imageRoot === undefined, intel.apps);
-  const finishedAt = new Date();
-  const report: Report = {
-    schemaVersion: 1,
-    reportId: randomUUID(),
-    tool: { name: 'chainsweep', version: TOOL_VERSION },
-    command: 'inventory',
-    host: { hostname: hostname(), os: platform(), osRelease: release(), arch: arch() },
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    outcome: result.coverage.some((c) => c.outcome === 'partial') ? 'partial' : 'complete',
+  const report = builder.finish({
     scope: { paths: [root], ...(imageRoot ? { imageRoot } : {}) },
     packs: intel.packs,
     coverage: result.coverage,
     inventory: { os: result.os, apps: result.apps, verdicts: result.verdicts },
     findings: result.findings,
-    stats: {
-      files: 0,
-      bytes: 0,
-      yaraFiles: 0,
-      yaraBytes: 0,
-      skipped: {},
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-    },
-  };
+  });
   ReportSchema.parse(report);
   const text =
     format === 'json'
