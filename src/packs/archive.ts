@@ -1,4 +1,5 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gzipSync } from 'node:zlib';
 import { UserError } from '../core/errors.js';
 
 /** One file of a pack archive: a relative `/`-separated path and its bytes. */
@@ -8,9 +9,12 @@ export interface ArchiveEntry {
 }
 
 const BLOCK = 512;
-const MAX_ENTRIES = 10_000;
+/** The most files a pack may hold (archive entries or manifest entries). */
+export const MAX_PACK_FILES = 10_000;
 /** The largest pack archive file read (what feeds may send too). */
 export const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
+/** The most bytes a pack's files may add up to once inflated. */
+export const MAX_PACK_BYTES = 256 * 1024 * 1024;
 /** A pack archive may inflate to at most this many times its size (JSON and rules compress 5-20 times)... */
 export const MAX_INFLATE_RATIO = 100;
 /** ...unless it stays under this size, which any archive may reach. */
@@ -47,17 +51,28 @@ export function writeArchive(entries: readonly ArchiveEntry[]): Buffer {
   return gzipSync(Buffer.concat(blocks));
 }
 
+const inflate = promisify(gunzip);
+
 /**
  * Reads a pack archive, refusing anything but regular files with safe relative paths: no `..`, no absolute
  * paths, no backslashes, no links or devices, no duplicates, no truncation, no size that is not plain octal.
- * Inflation stops at `maxBytes` and at MAX_INFLATE_RATIO times the archive's size (a gzip bomb is refused
- * before it fills memory).
+ * An archive over MAX_ARCHIVE_BYTES is refused unread; inflation (off the main thread) stops at `maxBytes` and
+ * at MAX_INFLATE_RATIO times the archive's size, so a gzip bomb is refused before it fills memory.
  */
-export function readArchive(gz: Buffer, source: string, maxBytes: number): ArchiveEntry[] {
+export async function readArchive(
+  gz: Uint8Array,
+  source: string,
+  maxBytes = MAX_PACK_BYTES,
+): Promise<ArchiveEntry[]> {
+  if (gz.length > MAX_ARCHIVE_BYTES)
+    throw new UserError(
+      'PACK_INVALID',
+      `${source}: archive is ${gz.length} bytes, over the ${MAX_ARCHIVE_BYTES}-byte limit`,
+    );
   const limit = Math.min(maxBytes, Math.max(INFLATE_FLOOR, gz.length * MAX_INFLATE_RATIO));
   let tar: Buffer;
   try {
-    tar = gunzipSync(gz, { maxOutputLength: limit });
+    tar = await inflate(gz, { maxOutputLength: limit });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
       throw new UserError(
@@ -111,8 +126,8 @@ export function readArchive(gz: Buffer, source: string, maxBytes: number): Archi
       throw new UserError('PACK_INVALID', `${source}: archive is truncated inside ${path}`);
     seen.add(path);
     entries.push({ path, bytes: Buffer.from(tar.subarray(at + BLOCK, at + BLOCK + size)) });
-    if (entries.length > MAX_ENTRIES)
-      throw new UserError('PACK_INVALID', `${source}: more than ${MAX_ENTRIES} files in archive`);
+    if (entries.length > MAX_PACK_FILES)
+      throw new UserError('PACK_INVALID', `${source}: more than ${MAX_PACK_FILES} files in archive`);
     at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
   }
   return entries;

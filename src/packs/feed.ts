@@ -6,10 +6,9 @@ import { UserError } from '../core/errors.js';
 import { MAX_ARCHIVE_BYTES, readArchive, writeArchive } from './archive.js';
 import { fetchBytes } from './http-fetch.js';
 import { applyKeyList, type KeyList, verifyKeyList } from './key-list.js';
-import { keyValidityProblem } from './keyring.js';
-import { loadPrivateKey, signBytes, type TrustedKey, verifyBytes } from './keys.js';
-import { SignatureFileSchema } from './manifest.js';
+import { loadPrivateKey, signBytes, type TrustedKey } from './keys.js';
 import type { PackStore } from './pack-store.js';
+import { MAX_SIGNATURE_BYTES, verifySignedJson } from './signed-json.js';
 import { parseJson } from './user-files.js';
 import { verifyPack } from './verify-pack.js';
 
@@ -203,11 +202,23 @@ async function updateLocked(
   if (indexResponse.status === 304) return { outcomes: [], warnings, notModified: true };
   if (indexResponse.status !== 200)
     throw new UserError('FEED_INVALID', `${base}latest.json: HTTP ${indexResponse.status}`);
-  const sigResponse = await fetchBytes(new URL('latest.json.sig', base).href, { ...limits, maxBytes: 4096 });
+  const sigResponse = await fetchBytes(new URL('latest.json.sig', base).href, {
+    ...limits,
+    maxBytes: MAX_SIGNATURE_BYTES,
+  });
   if (sigResponse.status !== 200)
     throw new UserError('FEED_INVALID', `${base}latest.json.sig: HTTP ${sigResponse.status}`);
-  const { index, keyId } = verifyIndex(indexResponse.body, sigResponse.body, keyring, base, now);
-  const anchor = signed?.list.keys.some((k) => k.keyId === keyId) ? `root:${signed.root}` : `key:${keyId}`;
+  const { value: index, key } = verifySignedJson(indexResponse.body, sigResponse.body, {
+    keyring,
+    now,
+    schema: FeedIndexSchema,
+    what: `${base}latest.json`,
+    trustedAs: 'a trusted key (or it was revoked by the key list)',
+    invalidCode: 'FEED_INVALID',
+  });
+  const anchor = signed?.list.keys.some((k) => k.keyId === key.keyId)
+    ? `root:${signed.root}`
+    : `key:${key.keyId}`;
   const identity = `${anchor} feed:${index.feed}`;
   const seenFile = join(
     options.store.dir,
@@ -255,9 +266,7 @@ async function updateLocked(
           `${entry.archive} does not match the size and SHA-256 the signed index gives`,
         );
       }
-      const files = new Map(
-        readArchive(archive.body, entry.archive, MAX_ARCHIVE * 4).map((e) => [e.path, e.bytes]),
-      );
+      const files = new Map((await readArchive(archive.body, entry.archive)).map((e) => [e.path, e.bytes]));
       const pack = await options.store.install(files, {
         keyring: (id) => options.store.keyringFor(id, keyring, signed?.list),
         allowStale: options.allowStale,
@@ -313,38 +322,6 @@ function readState<T>(path: string, schema: z.ZodType<T>): T | undefined {
   return parsed.data;
 }
 
-function verifyIndex(
-  bytes: Buffer,
-  signature: Buffer,
-  keyring: readonly TrustedKey[],
-  base: string,
-  now: Date,
-): { index: FeedIndex; keyId: string } {
-  let sig: z.infer<typeof SignatureFileSchema>;
-  try {
-    sig = SignatureFileSchema.parse(JSON.parse(signature.toString('utf8')));
-  } catch {
-    throw new UserError('PACK_SIGNATURE', `${base}latest.json.sig is malformed`);
-  }
-  const key = keyring.find((k) => k.keyId === sig.keyId);
-  if (!key)
-    throw new UserError(
-      'PACK_UNKNOWN_KEY',
-      `${base}latest.json is signed by unknown or revoked key ${sig.keyId.slice(0, 16)}…`,
-    );
-  const keyProblem = keyValidityProblem(key, now);
-  if (keyProblem) throw new UserError('PACK_UNKNOWN_KEY', `${base}latest.json: ${keyProblem}`);
-  if (!verifyBytes(bytes, sig.signature, key))
-    throw new UserError('PACK_SIGNATURE', `${base}latest.json does not match its signature`);
-  const parsed = FeedIndexSchema.safeParse(parseJson(bytes, `${base}latest.json`, 'FEED_INVALID'));
-  if (!parsed.success)
-    throw new UserError(
-      'FEED_INVALID',
-      `${base}latest.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  return { index: parsed.data, keyId: key.keyId };
-}
-
 /**
  * The feed's key list, and the root that signed it, when it has one that verifies and is not older than the
  * stored one (which it replaces).
@@ -356,31 +333,26 @@ async function fetchKeyList(
   now: Date,
   limits: { timeoutMs: number; deadlineMs: number },
 ): Promise<{ list: KeyList; root: string } | undefined> {
-  const stored = storedKeyList(store, roots, now);
+  const stored = readStoredKeyList(store, roots, now);
   const list = await fetchBytes(new URL('keys.json', base).href, { ...limits, maxBytes: MAX_INDEX });
-  if (list.status === 404)
-    return stored
-      ? { list: stored, root: signerOf(readFileSync(join(store.dir, 'keys.json.sig'))) }
-      : undefined;
-  const sig = await fetchBytes(new URL('keys.json.sig', base).href, { ...limits, maxBytes: 4096 });
+  if (list.status === 404) return stored ? { list: stored.list, root: stored.root.keyId } : undefined;
+  const sig = await fetchBytes(new URL('keys.json.sig', base).href, {
+    ...limits,
+    maxBytes: MAX_SIGNATURE_BYTES,
+  });
   if (list.status !== 200 || sig.status !== 200)
     throw new UserError('FEED_INVALID', `${base}keys.json: HTTP ${list.status}/${sig.status}`);
   const fresh = verifyKeyList(list.body, sig.body, roots, now);
-  if (stored && fresh.version < stored.version) {
+  if (stored && fresh.list.version < stored.list.version) {
     throw new UserError(
       'PACK_ROLLBACK',
-      `${base}keys.json version ${fresh.version} is older than the stored ${stored.version} (rollback refused)`,
+      `${base}keys.json version ${fresh.list.version} is older than the stored ${stored.list.version} (rollback refused)`,
     );
   }
   mkdirSync(store.dir, { recursive: true });
   writeFileSync(join(store.dir, 'keys.json'), list.body);
   writeFileSync(join(store.dir, 'keys.json.sig'), sig.body);
-  return { list: fresh, root: signerOf(sig.body) };
-}
-
-/** The key id in a signature file that has already been verified. */
-function signerOf(signature: Buffer): string {
-  return SignatureFileSchema.parse(parseJson(signature, 'keys.json.sig')).keyId;
+  return { list: fresh.list, root: fresh.root.keyId };
 }
 
 /** The key list kept in the store from an earlier update, if it still verifies. */
@@ -389,6 +361,15 @@ export function storedKeyList(
   roots: readonly TrustedKey[],
   now = new Date(),
 ): KeyList | undefined {
+  return readStoredKeyList(store, roots, now)?.list;
+}
+
+/** The stored key list and the root that signed it; one that no longer verifies is removed. */
+function readStoredKeyList(
+  store: PackStore,
+  roots: readonly TrustedKey[],
+  now: Date,
+): { list: KeyList; root: TrustedKey } | undefined {
   const path = join(store.dir, 'keys.json');
   if (!existsSync(path) || !existsSync(`${path}.sig`)) return undefined;
   try {

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
-import { keyValidityProblem } from './keyring.js';
-import { type TrustedKey, verifyBytes } from './keys.js';
-import { SignatureFileSchema } from './manifest.js';
-import { parseJson } from './user-files.js';
+import type { TrustedKey } from './keys.js';
+import { verifySignedJson } from './signed-json.js';
 
 /** The root keys this build pins: they sign only key lists (`keys.json`), never packs. */
 export const ROOT_KEYS: readonly TrustedKey[] = [
@@ -33,41 +31,26 @@ export const KeyListSchema = z.object({
 });
 export type KeyList = z.infer<typeof KeyListSchema>;
 
-/** Verifies a key list against the pinned roots; refuses a bad signature, an unknown root or an expired list. */
+/**
+ * Verifies a key list against the pinned roots; refuses a bad signature, an unknown root, a root outside its
+ * validity window or an expired list. Returns the list and the root that signed it.
+ */
 export function verifyKeyList(
-  bytes: Buffer,
-  signature: Buffer,
+  bytes: Uint8Array,
+  signature: Uint8Array,
   roots: readonly TrustedKey[],
   now = new Date(),
-): KeyList {
-  let sig: z.infer<typeof SignatureFileSchema>;
-  try {
-    sig = SignatureFileSchema.parse(JSON.parse(signature.toString('utf8')));
-  } catch {
-    throw new UserError('PACK_SIGNATURE', 'keys.json.sig is malformed');
-  }
-  const root = roots.find((r) => r.keyId === sig.keyId);
-  if (!root)
-    throw new UserError(
-      'PACK_UNKNOWN_KEY',
-      `keys.json is signed by ${sig.keyId.slice(0, 16)}…, which is not a pinned root key`,
-    );
-  const keyProblem = keyValidityProblem(root, now);
-  if (keyProblem) throw new UserError('PACK_UNKNOWN_KEY', `keys.json: ${keyProblem}`);
-  if (!verifyBytes(bytes, sig.signature, root))
-    throw new UserError('PACK_SIGNATURE', 'keys.json does not match its signature');
-  const parsed = KeyListSchema.safeParse(parseJson(bytes, 'keys.json'));
-  if (!parsed.success)
-    throw new UserError(
-      'PACK_INVALID',
-      `keys.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  if (new Date(parsed.data.expires) < now)
-    throw new UserError(
-      'PACK_EXPIRED',
-      `keys.json version ${parsed.data.version} expired on ${parsed.data.expires}`,
-    );
-  return parsed.data;
+): { list: KeyList; root: TrustedKey } {
+  const { value: list, key: root } = verifySignedJson(bytes, signature, {
+    keyring: roots,
+    now,
+    schema: KeyListSchema,
+    what: 'keys.json',
+    trustedAs: 'a pinned root key',
+  });
+  if (new Date(list.expires) < now)
+    throw new UserError('PACK_EXPIRED', `keys.json version ${list.version} expired on ${list.expires}`);
+  return { list, root };
 }
 
 /** The keys to trust: the base keyring plus the list's keys, less every revoked key. */

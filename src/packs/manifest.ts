@@ -1,16 +1,11 @@
 import { z } from 'zod';
+import { isSafePath } from './archive.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** One file of a pack: its path inside the pack folder, SHA-256 and size in bytes. */
 export const ManifestFileSchema = z.object({
-  path: z
-    .string()
-    .min(1)
-    .refine(
-      (p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'),
-      'must stay inside the pack',
-    ),
+  path: z.string().min(1).refine(isSafePath, 'must be a relative path that stays inside the pack'),
   sha256: z.string().regex(SHA256),
   size: z.number().int().nonnegative(),
 });

@@ -10,7 +10,7 @@ import {
   type YaraSource,
 } from '../core/intel.js';
 import { findIncludes } from '../matchers/yara-includes.js';
-import type { VerifiedPack } from './verify-pack.js';
+import type { VerifiedPackContent } from './verify-pack.js';
 
 const SourceSchema = z.object({ title: z.string(), url: z.string() });
 /** `indicators.json`: indicators plus the table of sources their `sources` codes point to. */
@@ -42,8 +42,11 @@ export function refuseIncludes(packId: string, files: ReadonlyMap<string, Buffer
   }
 }
 
-/** Turns a verified pack's files into indicators, apps and YARA sources; other files are ignored. */
-export function readPackContent(pack: VerifiedPack): IntelSet {
+/**
+ * Turns a verified pack's files into indicators, apps and YARA sources (other files are ignored): the IntelSet
+ * the matchers compile, the same for a pack folder (`verifyPack`) and an archive in memory (`verifyPackArchive`).
+ */
+export function readPackContent(pack: VerifiedPackContent): IntelSet {
   const packId = pack.manifest.id;
   const indicators: PackedIndicator[] = [];
   const apps: PackedApp[] = [];

@@ -14,14 +14,13 @@ import {
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
-import { isSafePath } from './archive.js';
 import { applyKeyList, type KeyList } from './key-list.js';
 import type { TrustedKey } from './keys.js';
-import { MANIFEST_FILE } from './manifest.js';
+import { MANIFEST_FILE, SIGNATURE_FILE } from './manifest.js';
 import { stateDir } from './state-dir.js';
 import { acquireLock, releaseLock } from './store-lock.js';
 import { parseJson } from './user-files.js';
-import { type VerifiedPack, verifyPack } from './verify-pack.js';
+import { type VerifiedPack, verifyPackFiles } from './verify-pack.js';
 
 const CurrentSchema = z.object({
   sequence: z.number().int().nonnegative(),
@@ -171,6 +170,22 @@ export class PackStore {
     if (typeof id !== 'string' || !PACK_ID.test(id))
       throw new UserError('PACK_INVALID', `${options.source}: manifest has no valid id`);
     const installed = this.currentSequence(id);
+    // Checked in memory first: a refused pack writes nothing, not even its folder.
+    const keyring = [...options.keyring(id), ...this.trustedKeysFor(id)];
+    const verified = await verifyPackFiles(files, {
+      keyring,
+      requireFresh: !options.allowStale,
+      source: options.source,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    if (verified.manifest.id !== id)
+      throw new UserError('PACK_INVALID', `${options.source}: manifest id changed while reading`);
+    if (installed !== undefined && verified.manifest.sequence <= installed) {
+      throw new UserError(
+        'PACK_ROLLBACK',
+        `pack ${id}: sequence ${verified.manifest.sequence} is not newer than the installed ${installed} (rollback refused)`,
+      );
+    }
     const packDir = join(this.dir, id);
     mkdirSync(packDir, { recursive: true });
     // Only a process that died while holding the lock leaves staging folders behind.
@@ -179,44 +194,28 @@ export class PackStore {
 
     const incoming = join(packDir, `.incoming-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
-      for (const [path, bytes] of files) {
-        if (!isSafePath(path))
-          throw new UserError('PACK_INVALID', `${options.source}: unsafe path ${JSON.stringify(path)}`);
-        writeDurably(join(incoming, path), bytes);
-      }
-      const keyring = [...options.keyring(id), ...this.trustedKeysFor(id)];
-      const pack = await verifyPack(incoming, {
-        keyring,
-        requireFresh: !options.allowStale,
-        ...(options.now ? { now: options.now } : {}),
-      });
-      if (pack.manifest.id !== id)
-        throw new UserError('PACK_INVALID', `${options.source}: manifest id changed while reading`);
-      if (installed !== undefined && pack.manifest.sequence <= installed) {
-        throw new UserError(
-          'PACK_ROLLBACK',
-          `pack ${id}: sequence ${pack.manifest.sequence} is not newer than the installed ${installed} (rollback refused)`,
-        );
-      }
-      const newlyTrusted = this.maybeTrust(id, pack.keyId, keyring, options.recordTrust);
-      const target = join(packDir, String(pack.manifest.sequence));
+      for (const path of [MANIFEST_FILE, SIGNATURE_FILE])
+        writeDurably(join(incoming, path), files.get(path) as Buffer);
+      for (const [path, bytes] of verified.files) writeDurably(join(incoming, path), bytes);
+      const newlyTrusted = this.maybeTrust(id, verified.keyId, keyring, options.recordTrust);
+      const target = join(packDir, String(verified.manifest.sequence));
       rmSync(target, { recursive: true, force: true });
       renameSync(incoming, target);
       writeDurably(
         join(packDir, 'current.json'),
         Buffer.from(
           JSON.stringify({
-            sequence: pack.manifest.sequence,
+            sequence: verified.manifest.sequence,
             installedAt: new Date().toISOString(),
             ...(installed !== undefined ? { previous: installed } : {}),
           }),
         ),
       );
       for (const name of readdirSync(packDir)) {
-        if (/^\d+$/.test(name) && Number(name) !== pack.manifest.sequence && Number(name) !== installed)
+        if (/^\d+$/.test(name) && Number(name) !== verified.manifest.sequence && Number(name) !== installed)
           rmSync(join(packDir, name), { recursive: true, force: true });
       }
-      return { ...pack, dir: target, ...(newlyTrusted ? { newlyTrusted } : {}) };
+      return { ...verified, dir: target, ...(newlyTrusted ? { newlyTrusted } : {}) };
     } finally {
       rmSync(incoming, { recursive: true, force: true });
     }

@@ -139,7 +139,7 @@ async function sign(args: string[], io: CliIo): Promise<number> {
     ...(values['expires-days']
       ? { expiresInDays: parseInteger('--expires-days', values['expires-days'], 1, 3650) }
       : {}),
-    validate: validateContent(dir),
+    validate: validateContent(),
   });
   io.stdout.write(
     `signed ${manifest.id} sequence ${manifest.sequence}: ${manifest.files.length} files, expires ${manifest.expires}\n`,
@@ -207,9 +207,9 @@ async function list(args: string[], io: CliIo): Promise<number> {
 }
 
 /** Checks a pack's content as signing does: indicators, apps (with valid version ranges) and rules. */
-function validateContent(dir: string) {
+function validateContent() {
   return (m: PackManifest, files: ReadonlyMap<string, Buffer>) => {
-    const content = readPackContent({ dir, manifest: m, keyId: '', digest: '', stale: false, files });
+    const content = readPackContent({ manifest: m, keyId: '', digest: '', stale: false, files });
     for (const indicator of content.indicators) {
       // Regexes are refused when invalid or super-linear (the matcher would never run them).
       const regexes = [
@@ -290,7 +290,7 @@ async function build(args: string[], io: CliIo): Promise<number> {
     ...(values['expires-days']
       ? { expiresInDays: parseInteger('--expires-days', values['expires-days'], 1, 3650) }
       : {}),
-    validate: validateContent(out),
+    validate: validateContent(),
   });
   io.stdout.write(
     `built ${manifest.id} sequence ${manifest.sequence} in ${out}: ${manifest.files.length} files, expires ${manifest.expires}\n`,
@@ -397,7 +397,7 @@ async function importArchive(args: string[], io: CliIo): Promise<number> {
   const keyringFiles = values.keyring?.map((p) => resolve(io.cwd, p));
   const keyList = storedKeyList(store, ROOT_KEYS);
   const keyring = applyKeyList(await keyringFrom(keyringFiles), keyList);
-  const files = new Map(readArchive(bytes, file, 256 * 1024 * 1024).map((e) => [e.path, e.bytes]));
+  const files = new Map((await readArchive(bytes, file)).map((e) => [e.path, e.bytes]));
   // A key given with --keyring is trusted for the pack it installs, and remembered (with how) for that pack only.
   const pack = await store.install(files, {
     keyring: (id) => store.keyringFor(id, keyring, keyList),
