@@ -3,10 +3,13 @@ import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
 import type { Db } from './db.js';
 import { migrate, SchemaTooNewError } from './migrate.js';
 import type { Migration } from './migration.js';
+import { MIGRATIONS } from './migrations/index.js';
 import { numberPlaceholders } from './postgres-db.js';
 
+/** The test's own migrations come after the hub's, which a test store already has. */
+const LAST = MIGRATIONS.at(-1)?.version ?? 0;
 const TABLE: Migration = {
-  version: 1,
+  version: LAST + 1,
   name: 'counter',
   up: 'CREATE TABLE counter (id TEXT PRIMARY KEY, n INTEGER NOT NULL)',
 };
@@ -25,7 +28,7 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
   beforeEach(async () => {
     store = await openTestStore(dialect);
     db = store.db;
-    await migrate(db, [TABLE]);
+    await migrate(db, [...MIGRATIONS, TABLE]);
   });
   afterEach(() => store.cleanup());
 
@@ -59,18 +62,17 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
   });
 
   it('refuses a database newer than the code', async () => {
-    const v2: Migration = { version: 2, name: 'more', up: 'CREATE TABLE more (id TEXT PRIMARY KEY)' };
-    expect(await migrate(db, [TABLE, v2])).toBe(2);
-    await expect(migrate(db, [TABLE])).rejects.toBeInstanceOf(SchemaTooNewError);
+    const v2: Migration = { version: LAST + 2, name: 'more', up: 'CREATE TABLE more (id TEXT PRIMARY KEY)' };
+    expect(await migrate(db, [...MIGRATIONS, TABLE, v2])).toBe(LAST + 2);
+    await expect(migrate(db, [...MIGRATIONS, TABLE])).rejects.toBeInstanceOf(SchemaTooNewError);
   });
 
   it('applies each migration once when two processes start together', async () => {
-    const v2: Migration = { version: 2, name: 'more', up: 'CREATE TABLE more (id TEXT PRIMARY KEY)' };
+    const v2: Migration = { version: LAST + 2, name: 'more', up: 'CREATE TABLE more (id TEXT PRIMARY KEY)' };
     const other = await store.reopen();
-    await Promise.all([migrate(db, [TABLE, v2]), migrate(other, [TABLE, v2])]);
-    expect(await db.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([
-      { version: 1 },
-      { version: 2 },
-    ]);
+    await Promise.all([migrate(db, [...MIGRATIONS, TABLE, v2]), migrate(other, [...MIGRATIONS, TABLE, v2])]);
+    expect(await db.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual(
+      [...MIGRATIONS, TABLE, v2].map((m) => ({ version: m.version })),
+    );
   });
 });
