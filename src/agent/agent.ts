@@ -11,7 +11,6 @@ import { PackStore } from '../packs/pack-store.js';
 import { type ScanOptions, scan } from '../scan/scan.js';
 import { type Credential, readCredential, writeCredential } from './credential.js';
 import { deliver, type RetryPolicy } from './deliver.js';
-import type { HostIdentity } from './host-identity.js';
 import { enrol } from './hub-client.js';
 import { Spool, type SpoolEntry, type SpoolLimits } from './spool.js';
 import type { StateFolder } from './state-folder.js';
@@ -23,7 +22,10 @@ export interface AgentOptions {
   hub: string;
   /** Needed only until the agent holds a credential. */
   enrolToken?: string;
-  identity: HostIdentity;
+  /** Who the agent enrols as: the host a scan with these options reports on. */
+  identity: { hostId: string; hostname: string };
+  /** The id reports use when the machine has none of its own (see keptHostId). */
+  keptHostId: string;
   /** Keys for the feed's packs and the rules a scan loads (default keyring plus `--keyring`). */
   keyring: readonly TrustedKey[];
   /** Root keys for the feed's key list (pinned roots plus `--root-keyring`). */
@@ -36,7 +38,7 @@ export interface AgentOptions {
     requireFresh: boolean;
   };
   /** The scan's options, less what the agent supplies itself. */
-  scan: Omit<ScanOptions, 'intel' | 'intelDiagnostics' | 'signal' | 'onDiagnostics'>;
+  scan: Omit<ScanOptions, 'intel' | 'intelDiagnostics' | 'signal' | 'onDiagnostics' | 'keptHostId'>;
   /** Log files and folders to hunt each cycle, if any. */
   logs: string[];
   spoolLimits: SpoolLimits;
@@ -136,6 +138,7 @@ export class Agent {
       ownFolders: [...(o.scan.ownFolders ?? []), BUNDLED_PACKS_DIR, o.folder.dir],
       intel,
       intelDiagnostics: diagnostics,
+      keptHostId: o.keptHostId,
       signal: o.stop,
     });
     // A scan cut short by a stop would claim coverage it never had: it is not sent.
@@ -154,6 +157,7 @@ export class Agent {
           paths: o.logs,
           intel,
           intelDiagnostics: diagnostics,
+          keptHostId: o.keptHostId,
           toolVersion: o.toolVersion,
         });
         o.log(

@@ -41,7 +41,7 @@ export async function deliver(
     const backoff = retryDelayMs(attempt, policy.baseMs, policy.capMs);
     const wait = Math.max(backoff, answer.retryAfterMs ?? 0);
     log(
-      `upload of ${label}: ${answer.message}; retrying in ${(wait / 1000).toFixed(1)} s${wait > backoff ? ' (Retry-After)' : ''}`,
+      `upload of ${label}: ${answer.message}; retrying in ${wait < 1000 ? `${wait} ms` : `${(wait / 1000).toFixed(1)} s`}${wait > backoff ? ' (Retry-After)' : ''}`,
     );
     try {
       await sleep(wait, undefined, { signal: stop });

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type CycleResult } from '../../agent/agent.js';
 import { parseDuration } from '../../agent/backoff.js';
 import { normaliseHubUrl } from '../../agent/credential.js';
-import { agentHostIdentity } from '../../agent/host-identity.js';
+import { keptHostId } from '../../agent/kept-host-id.js';
 import { openStateFolder } from '../../agent/state-folder.js';
 import { UserError } from '../../core/errors.js';
 import { nativeEngineAvailable } from '../../matchers/yara-native.js';
@@ -11,6 +11,7 @@ import { ROOT_KEYS } from '../../packs/key-list.js';
 import { readKeyringFile } from '../../packs/keyring.js';
 import { acquireLock, releaseLock } from '../../packs/store-lock.js';
 import { EXIT } from '../../report/exit-code.js';
+import { readHostIdentity } from '../../scan/host-identity.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseSize } from '../args.js';
 import { keyringFrom, PACK_OPTIONS, printDiagnostics } from '../intel-options.js';
 import { type CliIo, logLine } from '../io.js';
@@ -136,11 +137,14 @@ export async function runAgent(args: string[], io: CliIo): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
+    const kept = keptHostId(folder.dir);
+    const host = await readHostIdentity({ ...(imageRoot ? { imageRoot } : {}), keptHostId: kept });
     const agent = new Agent({
       folder,
       hub,
       ...(values.enrol ? { enrolToken: values.enrol } : {}),
-      identity: agentHostIdentity(folder.dir, imageRoot),
+      identity: { hostId: host.hostId, hostname: host.hostname },
+      keptHostId: kept,
       keyring: await keyringFrom(s.keyring?.map(at)),
       roots,
       intel: {
