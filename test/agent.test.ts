@@ -593,6 +593,57 @@ describe('chainsweep agent: packs from the hub', () => {
   });
 });
 
+describe('chainsweep agent: a hub that misbehaves, and stopping', () => {
+  it('follows no redirect with its credential, and reads a bounded, one-line message from a flooding hub', async () => {
+    const hub = await fakeHub();
+    const other = await fakeHub();
+    const { tree, state } = setup();
+    hub.defaultReport = (res) => res.writeHead(307, { location: `${other.url}api/v1/reports` }).end();
+    const redirected = await agent(hub.url, state, tree, ['--enrol', 'tok', '--retries', '0']);
+    expect(redirected.code, redirected.stderr).toBe(0);
+    expect(other.requests).toEqual([]);
+    expect(redirected.stderr).toMatch(/waits: HTTP 307/);
+    expect(spooled(state)).toHaveLength(1);
+
+    hub.defaultReport = (res) =>
+      res
+        .writeHead(400, { 'content-type': 'text/plain' })
+        .end(`bad\r\nchainsweep: forged line\u001b[2J${'x'.repeat(8 << 20)}`);
+    const flooded = await agent(hub.url, state, tree);
+    expect(flooded.code, flooded.stderr).toBe(0);
+    expect(flooded.stderr).not.toMatch(/^chainsweep: forged line/m);
+    expect(flooded.stderr).not.toContain('\u001b');
+    const reasons = readdirSync(join(state, 'rejected')).filter((n) => n.endsWith('.reason.json'));
+    expect(reasons).toHaveLength(2);
+    for (const name of reasons) {
+      const { message } = JSON.parse(readFileSync(join(state, 'rejected', name), 'utf8')) as {
+        message: string;
+      };
+      expect(message.length).toBeLessThan(400);
+    }
+  });
+
+  it('on SIGTERM during an upload, finishes it and exits 0', async () => {
+    const hub = await fakeHub();
+    const { tree, state } = setup();
+    hub.defaultReport = (res, body) => setTimeout(() => accept(res, body), 1500);
+    const child = spawn(
+      process.execPath,
+      [CLI, 'agent', '--hub', hub.url, '--state', state, '--enrol', 'tok', '--every', '1h', '--', tree],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await until(() => hub.reports().length === 1);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/SIGTERM: stopping after the upload in flight\n.*uploaded scan report/);
+    expect(stderr).not.toMatch(/next cycle at/);
+    expect(spooled(state)).toEqual([]);
+  });
+});
+
 /** Waits for `done()`, checking every 50 ms, up to 30 s. */
 async function until(done: () => boolean): Promise<void> {
   for (let waited = 0; !done(); waited += 50) {
