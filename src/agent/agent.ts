@@ -84,6 +84,8 @@ export class Agent {
   private credential: Credential | undefined;
   /** Reports of this cycle that could not be spooled, sent from memory at the next flush. */
   private unspooled: { outcome: ReportOutcome; gzipped: Buffer }[] = [];
+  /** Reports the hub took from this process that the spool could not let go of: not sent twice by one process. */
+  private readonly taken = new Set<string>();
 
   constructor(private readonly options: AgentOptions) {
     this.spool = new Spool(options.folder, options.spoolLimits);
@@ -266,7 +268,10 @@ export class Agent {
     const send = (gzipped: Buffer, label: string) =>
       deliver(o.hub, credential.credential, gzipped, o.retry, o.stop, o.log, label);
     const queue: ({ entry: SpoolEntry } | { outcome: ReportOutcome; gzipped: Buffer })[] = [
-      ...this.spool.entries().map((entry) => ({ entry })),
+      ...this.spool
+        .entries()
+        .filter((entry) => !this.taken.has(entry.reportId))
+        .map((entry) => ({ entry })),
       ...this.unspooled,
     ];
     this.unspooled = [];
@@ -285,11 +290,17 @@ export class Agent {
       const delivery = await send(bytes, label);
       const outcome = outcomes.get(reportId);
       if (delivery.kind === 'accepted') {
-        if (entry) this.spool.remove(entry);
+        this.taken.add(reportId);
+        if (entry) this.settle(() => this.spool.remove(entry), label, 'sent again next time (harmless)');
         if (outcome) outcome.result = 'sent';
         o.log(`uploaded ${label}${delivery.duplicate ? ' (the hub had it already)' : ''}`);
       } else if (delivery.kind === 'rejected') {
-        if (entry) this.spool.reject(entry, delivery.status, delivery.message);
+        if (entry)
+          this.settle(
+            () => this.spool.reject(entry, delivery.status, delivery.message),
+            label,
+            'sent again next time',
+          );
         if (outcome) {
           outcome.result = 'rejected';
           outcome.message = delivery.message;
@@ -307,5 +318,16 @@ export class Agent {
       }
     }
     return undefined;
+  }
+
+  /** Takes a delivered report out of the spool; when the folder refuses, says what follows instead of failing. */
+  private settle(move: () => void, label: string, consequence: string): void {
+    try {
+      move();
+    } catch (error) {
+      this.options.log(
+        `cannot take ${label} out of the spool (${(error as Error).message}): it will be ${consequence}`,
+      );
+    }
   }
 }

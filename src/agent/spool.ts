@@ -78,7 +78,11 @@ export class Spool {
     const dropped: SpoolEntry[] = [];
     for (const oldest of others) {
       if (count <= this.limits.maxReports && bytes <= this.limits.maxBytes) break;
-      rmSync(oldest.path, { force: true });
+      try {
+        rmSync(oldest.path, { force: true });
+      } catch {
+        break; // the new report is spooled all the same; the bound holds again once the folder can be written
+      }
       dropped.push(oldest);
       count--;
       bytes -= oldest.bytes;
@@ -130,10 +134,15 @@ export class Spool {
     return { dropped: 0, rejected: 0 };
   }
 
+  /** Adds to a counter; a counter that cannot be written never stops a delivery (the stderr line still says it). */
   private count(what: keyof SpoolCounters, n: number): void {
     const counters = this.counters();
     counters[what] += n;
-    writeFileAtomic(this.folder.counters, Buffer.from(`${JSON.stringify(counters)}\n`));
+    try {
+      writeFileAtomic(this.folder.counters, Buffer.from(`${JSON.stringify(counters)}\n`));
+    } catch {
+      // the state folder cannot be written: the events are on stderr
+    }
   }
 }
 
