@@ -193,9 +193,10 @@ describe('chainsweep agent: enrolment and upload', () => {
     expect(first.stderr).toMatch(/scanned 1 files with 0 findings/);
     expect(first.stderr).toMatch(/uploaded scan report/);
 
-    // Later runs need no token and never enrol again.
-    const second = await agent(hub.url, state, tree);
+    // Later runs need no token, and never enrol again even when given one.
+    const second = await agent(hub.url, state, tree, ['--enrol', 'enrol-token-1']);
     expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/already enrolled as agent agent-1: --enrol is not used/);
     expect(second.stdout).toBe('');
     expect(hub.requests.filter((r) => r.path === '/api/v1/enrol')).toHaveLength(1);
     expect(hub.reports()).toHaveLength(2);

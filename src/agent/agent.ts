@@ -96,6 +96,8 @@ export class Agent {
         'USAGE',
         `agent: ${options.folder.credential} was issued by ${this.credential.hub}, not ${options.hub}; use that hub, or remove the credential and enrol again`,
       );
+    if (this.credential && options.enrolToken)
+      options.log(`already enrolled as agent ${this.credential.agentId}: --enrol is not used`);
     if (!this.credential && !options.enrolToken)
       throw new UserError('USAGE', `agent: not enrolled yet in ${options.folder.dir}: give --enrol TOKEN`);
   }

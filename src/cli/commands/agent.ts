@@ -123,6 +123,9 @@ export async function runAgent(args: string[], io: CliIo): Promise<number> {
   const threads = s.threads ? parseInteger('--threads', s.threads, 1, 256) : undefined;
   const log = (line: string) => logLine(io, `agent: ${line}`);
 
+  const { protocol, hostname } = new URL(hub);
+  if (protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(hostname))
+    log(`${hub} is plain http: the credential and the reports cross the network unencrypted`);
   const folder = openStateFolder(at(values.state));
   const roots = [...ROOT_KEYS];
   for (const file of values['root-keyring'] ?? []) roots.push(...(await readKeyringFile(at(file))));
