@@ -629,6 +629,55 @@ describe('chainsweep agent: a hub that misbehaves, and stopping', () => {
     }
   });
 
+  it('refuses an enrolment answer whose credential could forge a header, and gives up on a hub that stalls', async () => {
+    const hub = await fakeHub();
+    const { tree, state } = setup();
+    hub.enrolAnswer = (res) =>
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ agentId: 'a', hostId: 'h', credential: 'abcdefgh\r\nX-Forged: 1' }));
+    const forged = await agent(hub.url, state, tree, ['--enrol', 'tok']);
+    expect(forged.code, forged.stderr).toBe(0);
+    expect(forged.stderr).toMatch(
+      /not enrolled yet: .*credential: must be 8 to 1024 printable ASCII characters/,
+    );
+    expect(existsSync(join(state, 'credential'))).toBe(false);
+
+    // Headers, then a body that never ends: the request gives up after --timeout, enrolment and upload alike.
+    hub.enrolAnswer = (res) => {
+      res.writeHead(201, { 'content-type': 'application/json' }).write('{"agentId":');
+      hub.hang(res, undefined);
+    };
+    const stalledEnrol = await agent(hub.url, state, tree, ['--enrol', 'tok', '--timeout', '1s']);
+    expect(stalledEnrol.code, stalledEnrol.stderr).toBe(0);
+    expect(stalledEnrol.stderr).toMatch(
+      /not enrolled yet: .*the answer broke off: no complete answer within 1 s/,
+    );
+    hub.enrolAnswer = (res, body) =>
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({ agentId: 'agent-1', hostId: body?.hostId, credential: 'cred-0123456789abcdef' }),
+        );
+    hub.defaultReport = (res) => {
+      res.writeHead(202, { 'content-type': 'application/json' }).write('{"reportId":');
+      hub.hang(res, undefined);
+    };
+    const stalledUpload = await agent(hub.url, state, tree, [
+      '--enrol',
+      'tok',
+      '--timeout',
+      '1s',
+      '--retries',
+      '0',
+    ]);
+    expect(stalledUpload.code, stalledUpload.stderr).toBe(0);
+    expect(stalledUpload.stderr).toMatch(
+      /waits: HTTP 202, then the answer broke off: no complete answer within 1 s/,
+    );
+    expect(spooled(state)).toHaveLength(3);
+  });
+
   it('on SIGTERM during an upload, finishes it and exits 0', async () => {
     const hub = await fakeHub();
     const { tree, state } = setup();

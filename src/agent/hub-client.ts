@@ -43,7 +43,12 @@ export async function enrol(
     { 'content-type': 'application/json' },
     options,
   );
-  const text = await boundedText(response);
+  let text: string;
+  try {
+    text = await boundedText(response);
+  } catch (error) {
+    throw new UserError('NETWORK', `${url}: the answer broke off: ${describeFailure(error, options)}`);
+  }
   if (response.status === 401 || response.status === 403)
     throw new UserError(
       'USAGE',
@@ -91,7 +96,11 @@ export async function uploadReport(
   try {
     text = await boundedText(response);
   } catch (error) {
-    return { kind: 'retry', status: response.status, message: (error as Error).message };
+    return {
+      kind: 'retry',
+      status: response.status,
+      message: `HTTP ${response.status}, then the answer broke off: ${describeFailure(error, options)}`,
+    };
   }
   const status = response.status;
   if (status === 202 || status === 200) {
@@ -129,13 +138,16 @@ async function post(
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why =
-      (error as Error).name === 'TimeoutError'
-        ? `no answer within ${Math.round(options.timeoutMs / 1000)} s`
-        : (cause?.code ?? cause?.message ?? (error as Error).message);
-    throw new UserError('NETWORK', `${url}: ${why}`);
+    throw new UserError('NETWORK', `${url}: ${describeFailure(error, options)}`);
   }
+}
+
+/** Why a request failed, in a few words: a timeout, or the system's error code. */
+function describeFailure(error: unknown, options: HubRequestOptions): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return (error as Error).name === 'TimeoutError'
+    ? `no complete answer within ${Math.round(options.timeoutMs / 1000)} s`
+    : (cause?.code ?? cause?.message ?? (error as Error).message);
 }
 
 /** The answer's body as text, at most MAX_ANSWER_BYTES of it. */
