@@ -45,6 +45,11 @@ export async function readKeyringFile(path: string): Promise<TrustedKey[]> {
 
 /** Why `key` may not sign at `at`, or undefined when it may. */
 export function keyValidityProblem(key: TrustedKey, at: Date): string | undefined {
+  const unreadable = [key.notBefore, key.notAfter].find(
+    (d) => d !== undefined && Number.isNaN(Date.parse(d)),
+  );
+  if (unreadable !== undefined)
+    return `key ${key.name} has an unreadable validity window (${JSON.stringify(unreadable)} is not a date)`;
   if (key.notBefore && at < new Date(key.notBefore))
     return `key ${key.name} is not valid before ${key.notBefore}`;
   if (key.notAfter && at > new Date(key.notAfter)) return `key ${key.name} expired on ${key.notAfter}`;

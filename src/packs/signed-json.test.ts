@@ -137,3 +137,17 @@ describe('verifySignedJson', () => {
     );
   });
 });
+
+describe('key validity windows that cannot be read', () => {
+  it.each([
+    ['notAfter', { notAfter: 'soon' }],
+    ['notBefore', { notBefore: '2026-13-45' }],
+  ])('refuse a key whose %s is not a date, instead of treating it as valid', (_, window) => {
+    const doc = signed('{"schemaVersion": 1, "name": "x"}');
+    refusal(
+      () => check(doc.bytes, doc.signature, [{ ...signer.key, ...window }]),
+      'PACK_UNKNOWN_KEY',
+      /^doc\.json: key doc key has an unreadable validity window/,
+    );
+  });
+});
