@@ -531,6 +531,33 @@ describe('chainsweep agent: retries', () => {
   });
 });
 
+describe('chainsweep agent: hunting logs', () => {
+  it('hunts --logs each cycle and uploads that report too', async () => {
+    const hub = await fakeHub();
+    const { tree, state } = setup();
+    const logs = tempTree({
+      'named/queries.log':
+        '29-Mar-2023 13:00:00.123 queries: info: client @0x1 10.6.6.6#53421 (akamaicontainer.com): query: akamaicontainer.com IN A + (10.0.0.1)\n',
+    });
+    const run = await agent(hub.url, state, tree, [
+      '--enrol',
+      'tok',
+      '--logs',
+      join(logs, 'named'),
+      '--format',
+      'json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/hunted 1 logs with 1 findings/);
+    expect(hub.reports().map((r) => r.json?.command)).toEqual(['scan', 'hunt']);
+    expect(hub.reports()[1]?.json?.findings).toHaveLength(1);
+    expect(cycleOf(run.stdout).reports.map((r) => [r.command, r.result])).toEqual([
+      ['scan', 'sent'],
+      ['hunt', 'sent'],
+    ]);
+  });
+});
+
 describe('chainsweep agent: packs from the hub', () => {
   it("installs the hub feed's packs into its own store and scans with them; a feed that fails its check is logged and the cycle goes on", async () => {
     const hub = await fakeHub();
