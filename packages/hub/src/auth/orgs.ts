@@ -27,7 +27,7 @@ const toOrg = (row: OrgRow): Org => ({
 /** Creates an organisation; 409 when the name is taken. Only vendor staff and the admin CLI call it. */
 export async function createOrg(
   db: Db,
-  input: { name: unknown; staleDays?: unknown },
+  input: { name?: unknown; staleDays?: unknown },
   now: Date,
 ): Promise<Org> {
   const name = lineField(input.name, 'name', 100);

@@ -36,7 +36,7 @@ export interface NewToken {
 /** What a caller asks for; validated here. */
 export interface TokenRequest {
   orgId?: unknown;
-  kind: unknown;
+  kind?: unknown;
   name?: unknown;
   role?: unknown;
   expiresAt?: unknown;

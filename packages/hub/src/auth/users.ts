@@ -30,7 +30,7 @@ const toUser = (row: UserRow): User => ({
 export async function createUser(
   db: Db,
   scope: Scope,
-  input: { orgId?: unknown; email: unknown; password: unknown; role: unknown },
+  input: { orgId?: unknown; email?: unknown; password?: unknown; role?: unknown },
   now: Date,
 ): Promise<User> {
   const email = emailField(input.email);

@@ -1,0 +1,37 @@
+import { UserError } from 'chainsweep/core/errors.js';
+
+/** A `--listen` value, `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free one. */
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535)
+    throw new UserError(
+      'USAGE',
+      `--listen ${JSON.stringify(value)}: expected HOST:PORT, e.g. 127.0.0.1:8080`,
+    );
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** A duration such as `90s`, `30m`, `12h`, `7d`, `2w`, in milliseconds. */
+export function parseDuration(option: string, value: string): number {
+  const match = /^(\d{1,6})([smhdw])$/.exec(value);
+  if (!match?.[1] || !match[2] || Number(match[1]) === 0)
+    throw new UserError(
+      'USAGE',
+      `${option} ${JSON.stringify(value)}: expected a duration such as 30m, 12h or 7d`,
+    );
+  return Number(match[1]) * (UNIT_MS[match[2]] ?? 0);
+}
+
+/** A PostgreSQL URL for `--db`. */
+export function parseDbUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(value))
+    throw new UserError(
+      'USAGE',
+      '--db: expected a postgres:// URL (without --db the store is SQLite in --data)',
+    );
+  return value;
+}

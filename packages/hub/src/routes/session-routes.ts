@@ -1,0 +1,104 @@
+import { type Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { LOGIN_LIMIT, loginKeys, settleLoginSuccess, takeLoginAttempt } from '../auth/login-limit.js';
+import { principalOfSession } from '../auth/principal.js';
+import { endSession, login } from '../auth/sessions.js';
+import { SESSION_COOKIE } from '../http/authenticate.js';
+import { emailField } from '../http/fields.js';
+import { HttpError } from '../http/http-error.js';
+import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
+import { readJsonObject } from '../http/json-body.js';
+import { ALL_ROLES, access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../http/openapi.js';
+
+/** The address a request came from, for rate limits; the socket's peer unless the app is told otherwise. */
+export type ClientAddress = (c: Context<HubEnv>) => string;
+
+/** The TCP peer of a request served by @hono/node-server; `unknown` elsewhere (in-process tests). */
+export const socketAddress: ClientAddress = (c) =>
+  (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+    ?.remoteAddress ?? 'unknown';
+
+const cookieOptions = (c: Context<HubEnv>) => ({
+  path: '/',
+  httpOnly: true,
+  sameSite: 'Lax' as const,
+  secure: new URL(c.req.url).protocol === 'https:',
+});
+
+/**
+ * Console sign-in and sign-out, and `GET /api/v1/me`. Sign-in is limited per account and per client address
+ * (`LOGIN_LIMIT`), with the counters in the store so every hub process on one database shares them.
+ */
+export function sessionRoutes(deps: HubDeps, clientAddress: ClientAddress = socketAddress): RouteModule {
+  const routes = new Hono<HubEnv>()
+    .post('/api/v1/session', async (c) => {
+      const body = await readJsonObject(c);
+      const email = emailField(body.email);
+      if (typeof body.password !== 'string')
+        throw new HttpError(400, 'INVALID', 'password must be a string', { field: 'password' });
+      const now = deps.now();
+      const keys = loginKeys(email, clientAddress(c));
+      const attempt = await takeLoginAttempt(deps.db, [keys.account, keys.address], now);
+      if (!attempt.allowed)
+        throw new HttpError(429, 'RATE_LIMITED', 'too many sign-in attempts; try again later', {
+          headers: { 'Retry-After': String(attempt.retryAfterSeconds) },
+        });
+      const session = await login(deps.db, email, body.password, now);
+      if (!session) throw new HttpError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
+      await settleLoginSuccess(deps.db, keys);
+      setCookie(c, SESSION_COOKIE, session.sessionId, {
+        ...cookieOptions(c),
+        expires: new Date(session.expiresAt),
+      });
+      return c.json({ user: session.user, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, 201);
+    })
+    .delete('/api/v1/session', async (c) => {
+      const sessionId = getCookie(c, SESSION_COOKIE);
+      if (c.get('principal')?.kind !== 'user' || !sessionId)
+        throw new HttpError(401, 'UNAUTHENTICATED', 'no session to end');
+      await endSession(deps.db, sessionId);
+      deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
+      return c.body(null, 204);
+    })
+    .get('/api/v1/me', async (c) => {
+      const principal = c.get('principal');
+      if (!principal) throw new HttpError(401, 'UNAUTHENTICATED', 'sign in or send a token');
+      const sessionId = principal.kind === 'user' ? getCookie(c, SESSION_COOKIE) : undefined;
+      const session = sessionId ? await principalOfSession(deps.db, sessionId, deps.now()) : undefined;
+      return c.json({ principal, ...(session ? { csrfToken: session.csrfToken } : {}) });
+    });
+  return {
+    routes,
+    openapi: {
+      '/api/v1/session': {
+        post: {
+          summary: `Sign in to the console (at most ${LOGIN_LIMIT.attempts} attempts per account and address in ${LOGIN_LIMIT.windowMs / 60_000} minutes)`,
+          ...access(['anonymous', ...ALL_ROLES]),
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['email', 'password'],
+            properties: { email: { type: 'string' }, password: { type: 'string' } },
+          }),
+          responses: {
+            '201': jsonResponse('Signed in; the session cookie is set and the CSRF token returned'),
+            '400': ERROR_RESPONSE,
+            '401': ERROR_RESPONSE,
+            '429': ERROR_RESPONSE,
+          },
+        },
+        delete: {
+          summary: 'Sign out',
+          ...access(ALL_ROLES),
+          responses: { '204': { description: 'Signed out' }, '401': ERROR_RESPONSE, '403': ERROR_RESPONSE },
+        },
+      },
+      '/api/v1/me': {
+        get: {
+          summary: 'Who is calling (and the CSRF token of a console session)',
+          ...access([...ALL_ROLES, 'agent']),
+          responses: { '200': jsonResponse('The caller'), '401': ERROR_RESPONSE },
+        },
+      },
+    },
+  };
+}
