@@ -203,7 +203,7 @@ describe('chainsweep agent: enrolment and upload', () => {
     expect(hub.reports()[1]?.json?.reportId).not.toBe(upload?.json?.reportId);
   });
 
-  it('refuses to run unenrolled without a token, and a refused token in one line', async () => {
+  it('refuses to run unenrolled without a token; a refused token or enrolment is one line and exit 2, a busy hub spools', async () => {
     const hub = await fakeHub();
     const { tree, state } = setup();
     const unenrolled = await agent(hub.url, state, tree);
@@ -214,6 +214,14 @@ describe('chainsweep agent: enrolment and upload', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(/refused the enrolment token .*unknown enrolment token/);
+    hub.enrolAnswer = status(400, {}, 'hostname: too long');
+    const invalid = await agent(hub.url, state, tree, ['--enrol', 'tok']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/enrolment at .* failed: HTTP 400: X: hostname: too long/);
+    hub.enrolAnswer = status(503, {}, 'starting');
+    const busy = await agent(hub.url, state, tree, ['--enrol', 'tok']);
+    expect(busy.code, busy.stderr).toBe(0);
+    expect(busy.stderr).toMatch(/not enrolled yet: .*HTTP 503: X: starting; reports are spooled/);
     expect(existsSync(join(state, 'credential'))).toBe(false);
   });
 

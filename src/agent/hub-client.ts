@@ -54,8 +54,14 @@ export async function enrol(
       'USAGE',
       `agent: the hub refused the enrolment token (unknown, revoked or expired): ${hubMessage(text, response.status)}`,
     );
-  if (response.status !== 201 && response.status !== 200)
-    throw new UserError('NETWORK', `agent: enrolment at ${url} failed: ${hubMessage(text, response.status)}`);
+  if (response.status !== 201 && response.status !== 200) {
+    // Another 4xx will not pass by waiting (a wrong URL, a body the hub refuses); 408, 429 and 5xx may.
+    const lasting = response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status);
+    throw new UserError(
+      lasting ? 'USAGE' : 'NETWORK',
+      `agent: enrolment at ${url} failed: ${hubMessage(text, response.status)}`,
+    );
+  }
   let parsed: z.ZodSafeParseResult<EnrolAnswer>;
   try {
     parsed = EnrolAnswerSchema.safeParse(JSON.parse(text));
