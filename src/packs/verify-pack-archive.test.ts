@@ -267,6 +267,14 @@ describe('verifyPackArchive', () => {
         [{ path: 'MANIFEST.JSON', bytes: a }],
         /own signed manifest or signature/,
       ],
+      [
+        [listed('caf\u00e9.yar', a), listed('cafe\u0301.yar', a)],
+        [
+          { path: 'caf\u00e9.yar', bytes: a },
+          { path: 'cafe\u0301.yar', bytes: a },
+        ],
+        /lists "cafe\u0301\.yar" twice/,
+      ],
     ];
     for (const [files, content, text] of cases)
       await refusal(

@@ -193,7 +193,8 @@ async function readBounded(
 
 /**
  * Refuses a listing no store could hold: too many files or bytes, a path listed twice (also in another letter
- * case, which is one file on Windows and macOS), or a path that is both a file and a folder.
+ * case or Unicode normalisation, which is one file on Windows and macOS), or a path that is both a file and a
+ * folder.
  */
 function refuseUnsafeListing(manifest: PackManifest): void {
   const refuse = (why: string): never => {
@@ -206,18 +207,23 @@ function refuseUnsafeListing(manifest: PackManifest): void {
     refuse(`its files add up to ${total} bytes, over the ${MAX_PACK_BYTES}-byte limit`);
   const seen = new Set<string>();
   for (const { path } of manifest.files) {
-    const folded = path.toLowerCase();
+    const folded = foldPath(path);
     if (folded === MANIFEST_FILE || folded === SIGNATURE_FILE)
       refuse(`lists ${JSON.stringify(path)}, which is the pack's own signed manifest or signature`);
     if (seen.has(folded)) refuse(`lists ${JSON.stringify(path)} twice`);
     seen.add(folded);
   }
   for (const { path } of manifest.files) {
-    const parts = path.toLowerCase().split('/');
+    const parts = foldPath(path).split('/');
     for (let i = 1; i < parts.length; i++)
       if (seen.has(parts.slice(0, i).join('/')))
         refuse(
           `lists ${JSON.stringify(parts.slice(0, i).join('/'))} as a file and as a folder of ${JSON.stringify(path)}`,
         );
   }
+}
+
+/** A path as a case-insensitive, normalising file system sees it. */
+function foldPath(path: string): string {
+  return path.normalize('NFC').toLowerCase();
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeArchive } from '../../src/packs/archive.js';
+import { readArchive, writeArchive } from '../../src/packs/archive.js';
 import { generateSigningKey, signBytes } from '../../src/packs/keys.js';
 import { PackStore } from '../../src/packs/pack-store.js';
 import { CLI, runCli } from '../../src/testing/run-cli.js';
@@ -361,6 +361,24 @@ describe('pack archives (import and export)', () => {
     const result = await runCli(['packs', 'import', join(dir, 'a.tar.gz')], { home: join(dir, 'home') });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses an archive holding a file its signed manifest does not list, writing nothing', async () => {
+    const dir = tempTree();
+    const out = join(dir, 'x.tar.gz');
+    expect((await runCli(['packs', 'export', 'xz-2024', '--out', out])).code).toBe(0);
+    const extracted = new Map<string, Buffer>();
+    for (const e of await readArchive(readFileSync(out), out)) extracted.set(e.path, e.bytes);
+    extracted.set('rules/smuggled.yar', Buffer.from('rule smuggled { condition: true }'));
+    writeFileSync(
+      join(dir, 'extra.tar.gz'),
+      writeArchive([...extracted].map(([path, bytes]) => ({ path, bytes }))),
+    );
+    const home = join(dir, 'home');
+    const result = await runCli(['packs', 'import', join(dir, 'extra.tar.gz')], { home });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/holds "rules\/smuggled\.yar", which the signed manifest does not list/);
+    expect(existsSync(join(home, 'packs/xz-2024'))).toBe(false);
   });
 
   it('refuses a symlink entry and a truncated archive', async () => {
