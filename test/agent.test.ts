@@ -713,6 +713,46 @@ describe('chainsweep agent: a hub that misbehaves, and stopping', () => {
     expect(spooled(state)).toHaveLength(3);
   });
 
+  it('with --once, a pack that fails to load is exit 2; with --every, that cycle fails and the next one comes', async () => {
+    const hub = await fakeHub();
+    const { tree, state } = setup();
+    const missing = join(tree, 'no-such-pack');
+    const once = await agent(hub.url, state, tree, ['--enrol', 'tok'], ['--pack', missing]);
+    expect(once.code).toBe(2);
+    expect(once.stderr).toMatch(/no-such-pack/);
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'agent',
+        '--hub',
+        hub.url,
+        '--state',
+        state,
+        '--every',
+        '1h',
+        '--format',
+        'json',
+        '--',
+        tree,
+        '--pack',
+        missing,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    let stdout = '';
+    child.stderr?.on('data', (d) => (stderr += d));
+    child.stdout?.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await until(() => stderr.includes('next cycle at'));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/cycle 1 failed: .*no-such-pack/);
+    expect(JSON.parse(stdout)).toEqual({ cycle: 1, error: expect.stringContaining('no-such-pack') });
+    expect(hub.reports()).toEqual([]);
+  });
+
   it('on SIGTERM during an upload, finishes it and exits 0', async () => {
     const hub = await fakeHub();
     const { tree, state } = setup();

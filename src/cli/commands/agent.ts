@@ -195,6 +195,7 @@ export async function runAgent(args: string[], io: CliIo): Promise<number> {
       } catch (error) {
         if (!(error instanceof UserError) || every === undefined) throw error;
         log(`cycle ${cycle} failed: ${error.message}`);
+        if (format === 'json') io.stdout.write(`${JSON.stringify({ cycle, error: error.message })}\n`);
       }
       if (result && format === 'json') io.stdout.write(`${JSON.stringify({ cycle, ...result })}\n`);
       if (result?.credentialRefused) {
