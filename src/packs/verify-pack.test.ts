@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../core/errors.js';
@@ -127,5 +127,24 @@ describe('verifyPack', () => {
     const pack = await makeSignedPack('badsig', { 'indicators.json': INDICATORS });
     writeFileSync(join(pack.dir, 'manifest.sig'), '{"keyId": "nope"}');
     await expectRefusal(verifyPack(pack.dir, { keyring: [pack.key] }), 'PACK_SIGNATURE', /malformed/);
+  });
+
+  it('refuses an oversized signature file without reading it, and a listed file that is a folder', async () => {
+    const pack = await makeSignedPack('bounded', { 'indicators.json': INDICATORS });
+    const signature = readFileSync(join(pack.dir, 'manifest.sig'));
+    writeFileSync(join(pack.dir, 'manifest.sig'), Buffer.alloc(1 << 20, 0x20));
+    await expectRefusal(
+      verifyPack(pack.dir, { keyring: [pack.key] }),
+      'PACK_SIGNATURE',
+      /file manifest\.sig is 1048576 bytes, over the 4096-byte limit/,
+    );
+    writeFileSync(join(pack.dir, 'manifest.sig'), signature);
+    rmSync(join(pack.dir, 'indicators.json'));
+    mkdirSync(join(pack.dir, 'indicators.json'));
+    await expectRefusal(
+      verifyPack(pack.dir, { keyring: [pack.key] }),
+      'PACK_TAMPERED',
+      /file indicators\.json is not a regular file/,
+    );
   });
 });
