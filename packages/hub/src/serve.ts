@@ -2,9 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
 import { createApp } from './app.js';
 import { defaultHubConfig } from './config.js';
-import type { HubConfig, HubDeps } from './http/hub-env.js';
+import type { HubConfig, HubDeps, HubEnv } from './http/hub-env.js';
 import type { HubLog } from './http/request-log.js';
 import { hubModules } from './modules.js';
 import type { Db } from './store/db.js';
@@ -13,13 +14,50 @@ import { openStore, type StoreLocation } from './store/open-store.js';
 /** How long shutdown waits for in-flight requests before it closes their connections. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 
-/** A hub listening on a port. */
-export interface RunningHub {
+/** An app listening on a port. */
+export interface Listening {
   /** `http://HOST:PORT`, with the port actually bound. */
   url: string;
   port: number;
+  /** Stops accepting connections and lets in-flight requests finish, up to the deadline. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+/** Serves an app over HTTP on `host:port` (port 0 picks a free one). */
+export async function listenApp(app: Hono<HubEnv>, host: string, port: number): Promise<Listening> {
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    close: (deadlineMs = SHUTDOWN_DEADLINE_MS) => {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Keep-alive connections go as soon as their in-flight request is answered; the rest at the deadline.
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+        server.closeIdleConnections();
+        await closed;
+        clearInterval(idle);
+        clearTimeout(deadline);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A hub listening on a port, with its store. */
+export interface RunningHub extends Listening {
   db: Db;
-  /** Stops accepting connections, lets in-flight requests finish (up to the deadline), closes the store. */
+  /** Stops listening as `Listening.close` does, then closes the store. */
   close(deadlineMs?: number): Promise<void>;
 }
 
@@ -42,40 +80,23 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
     config: { ...defaultHubConfig(start.store.dataDir), ...start.config },
     now: start.now ?? (() => new Date()),
   };
-  const app = createApp(deps, hubModules(deps), { log: start.log });
-  const server = createAdaptorServer({ fetch: app.fetch });
+  let listening: Listening;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(start.port, start.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    listening = await listenApp(
+      createApp(deps, hubModules(deps), { log: start.log }),
+      start.host,
+      start.port,
+    );
   } catch (error) {
     await db.close();
     throw error;
   }
-  const port = (server.address() as AddressInfo).port;
-  const host = start.host.includes(':') ? `[${start.host}]` : start.host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    ...listening,
     db,
-    close: (deadlineMs = SHUTDOWN_DEADLINE_MS) => {
-      closing ??= (async () => {
-        const http = server as Server;
-        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-        // Keep-alive connections go as soon as their in-flight request is answered; the rest at the deadline.
-        const idle = setInterval(() => http.closeIdleConnections(), 50);
-        const deadline = setTimeout(() => http.closeAllConnections(), deadlineMs);
-        http.closeIdleConnections();
-        await closed;
-        clearInterval(idle);
-        clearTimeout(deadline);
-        await db.close();
-      })();
+    close: (deadlineMs) => {
+      closing ??= listening.close(deadlineMs).then(() => db.close());
       return closing;
     },
   };
