@@ -1,0 +1,80 @@
+/** @module Signed pack archives made with throwaway keys, for the hub's pack tests. */
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IntelSet } from 'chainsweep/core/intel.js';
+import { packArchive } from 'chainsweep/packs/feed.js';
+import { generateSigningKey, type TrustedKey } from 'chainsweep/packs/keys.js';
+import { readPackContent } from 'chainsweep/packs/pack-content.js';
+import { signPack } from 'chainsweep/packs/sign-pack.js';
+import { verifyPackArchive } from 'chainsweep/packs/verify-pack.js';
+
+/** A signing key pair as `packs keygen` makes one. */
+export interface TestKey {
+  key: TrustedKey;
+  privateKeyPem: string;
+}
+
+/** A fresh signing key. */
+export function testKey(name = 'test pack key'): TestKey {
+  return generateSigningKey(name);
+}
+
+/** What a test pack holds: indicators and affected apps. */
+export interface TestPackContent {
+  indicators?: object[];
+  apps?: object[];
+}
+
+/** A pack archive (what `packs export` writes) signed by `key`. */
+export async function packArchiveBytes(
+  id: string,
+  content: TestPackContent,
+  options: { key: TestKey; sequence?: number; now?: Date; expiresInDays?: number },
+): Promise<Buffer> {
+  const files: Record<string, string> = {};
+  if (content.indicators)
+    files['indicators.json'] = JSON.stringify({
+      schemaVersion: 1,
+      sources: {},
+      indicators: content.indicators,
+    });
+  if (content.apps) files['apps.json'] = JSON.stringify({ schemaVersion: 1, apps: content.apps });
+  const dir = mkdtempSync(join(tmpdir(), 'chainsweep-hub-pack-'));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ id, title: `test pack ${id}`, references: [] }));
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text);
+  await signPack(dir, {
+    privateKeyPem: options.key.privateKeyPem,
+    keySource: 'test key',
+    ...(options.sequence !== undefined ? { sequence: options.sequence } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.expiresInDays ? { expiresInDays: options.expiresInDays } : {}),
+  });
+  return packArchive(dir, Object.keys(files));
+}
+
+/** The IntelSet of a pack archive, verified with its own key. */
+export async function intelOf(archive: Buffer, key: TestKey): Promise<IntelSet> {
+  return readPackContent(await verifyPackArchive(archive, { keyring: [key.key] }));
+}
+
+/** A SHA-256 indicator. */
+export function sha256Indicator(id: string, value: string): object {
+  return { id, kind: 'sha256', value, title: `sample ${id}`, severity: 'critical', confidence: 'high' };
+}
+
+/** An affected-app entry for a Windows product named `name`. */
+export function affectedApp(id: string, name: string, affected: string[], fixed: string[] = []): object {
+  return {
+    id,
+    product: name,
+    platforms: ['windows'],
+    match: { names: [name] },
+    affected,
+    fixed,
+    severity: 'critical',
+    title: `${name} is trojanized`,
+    references: [],
+  };
+}
