@@ -3,7 +3,12 @@ import type { Db, Row, SqlValue } from './db.js';
 
 /** PostgreSQL error codes after which a serialisable transaction is simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 8;
+/**
+ * Attempts of one serialisable transaction; between them a random wait that doubles up to 250 ms, so dozens of
+ * transactions on one hot row spread out instead of failing each other in lock step.
+ */
+const MAX_ATTEMPTS = 30;
+const backoffMs = (attempt: number) => Math.random() * Math.min(250, 2 ** attempt);
 const INT8_OID = 20;
 
 /** `?` placeholders numbered `$1, $2, ...` for PostgreSQL; `?` inside quoted strings or identifiers is kept. */
@@ -75,7 +80,7 @@ export function openPostgresDb(url: string, options: { schema?: string; maxConne
           await client.query('ROLLBACK').catch(() => undefined);
           const code = (error as { code?: string }).code;
           if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
-          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          await new Promise((r) => setTimeout(r, backoffMs(attempt)));
         } finally {
           if (locked)
             await client.query('SELECT pg_advisory_unlock($1)', [options.lock]).catch(() => undefined);
