@@ -169,6 +169,44 @@ describe.each(DIALECTS)('hub app on %s', (dialect) => {
     expect((await signIn(elsewhere.app, b.emails['vendor-staff'])).res.status).toBe(201);
   });
 
+  it('counts parallel sign-in guesses before checking them: 20 at once get at most 5 checked', async () => {
+    const guesses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => signIn(hub.app, a.emails['org-member'], `parallel guess ${i}`)),
+    );
+    const statuses = guesses.map((g) => g.res.status).sort();
+    const checked = statuses.filter((s) => s === 401).length;
+    // Never more than the limit; on PostgreSQL the two counters may see the guesses in different orders,
+    // which refuses a few more.
+    expect(checked).toBeLessThanOrEqual(5);
+    expect(checked).toBeGreaterThanOrEqual(dialect === 'sqlite' ? 5 : 1);
+    expect(statuses.filter((s) => s === 429).length).toBe(20 - checked);
+  });
+
+  it('uses the cookie when Authorization is not Bearer, and refuses a malformed Bearer header', async () => {
+    const { cookie } = await signIn(hub.app, a.emails['org-admin']);
+    const basic = await hub.app.request('/api/v1/me', {
+      headers: { cookie, authorization: 'Basic dXNlcjpwYXNz' },
+    });
+    expect(await basic.json()).toMatchObject({ principal: { kind: 'user' } });
+    const empty = await hub.app.request('/api/v1/me', { headers: { cookie, authorization: 'Bearer ' } });
+    expect(empty.status).toBe(401);
+    const other = await hub.app.request('/api/v1/me', {
+      headers: { cookie, authorization: `Bearer ${b.apiTokens['org-member']}` },
+    });
+    expect(await other.json()).toMatchObject({ principal: { kind: 'api', orgId: b.orgId } });
+    const forged = await hub.app.request('/api/v1/me', { headers: { cookie: 'csw_session=csw_api_x' } });
+    expect(forged.status).toBe(401);
+  });
+
+  it('keeps a plain incoming request id and replaces anything else', async () => {
+    const plain = await hub.app.request('/healthz', { headers: { 'x-request-id': 'lb-1234.abc' } });
+    expect(plain.headers.get('x-request-id')).toBe('lb-1234.abc');
+    const hostile = await hub.app.request('/healthz', {
+      headers: { 'x-request-id': `"}{"level":"error ${'x'.repeat(80)}` },
+    });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('enrols an agent whose credential then identifies it; refuses revoked and unknown tokens', async () => {
     const enrol = await createToken(db, { kind: 'org', orgId: a.orgId }, { kind: 'enrol' }, new Date());
     const res = await hub.app.request(

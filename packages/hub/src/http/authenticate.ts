@@ -13,15 +13,16 @@ export const CSRF_HEADER = 'X-CSRF-Token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Sets the request's principal from `Authorization: Bearer` (API token or agent credential) or, without that
- * header, from the session cookie. A cookie-signed request with an unsafe method needs the CSRF header (403
- * otherwise); a bearer request needs none, since browsers never add that header by themselves. An unknown or
- * revoked secret leaves the request anonymous, and the route decides (401 where it needs someone).
+ * Sets the request's principal from `Authorization: Bearer` (API token or agent credential) or, without a
+ * Bearer header (another scheme is left to a proxy in front), from the session cookie. A cookie-signed request
+ * with an unsafe method needs the CSRF header (403 otherwise); a bearer request needs none, since browsers
+ * never add that header by themselves. An unknown or revoked secret leaves the request anonymous, and the
+ * route decides (401 where it needs someone).
  */
 export function authenticate(deps: HubDeps): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     const authorization = c.req.header('authorization');
-    if (authorization !== undefined) {
+    if (authorization !== undefined && /^Bearer(\s|$)/i.test(authorization)) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match?.[1]) throw new HttpError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer TOKEN');
       c.set('principal', await principalOfBearer(deps.db, match[1], deps.now()));
