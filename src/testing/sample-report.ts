@@ -16,7 +16,7 @@ export function sampleReport(options: SampleReportOptions = {}): Report {
   const apps = Array.from({ length: options.apps ?? 50 }, (_, i) => ({
     name: `Example App ${i}`,
     version: `1.${i}.0`,
-    source: 'windows-uninstall',
+    source: 'windows-uninstall' as const,
     location: `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\ExampleApp${i}`,
     publisher: 'Example Ltd',
   }));
