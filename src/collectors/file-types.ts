@@ -1,5 +1,7 @@
 /** File kinds YARA is run on by default: executables and libraries of every OS, scripts, installers, archives, icons. */
 
+/** The first entries of MAGICS are the executable formats. */
+const EXECUTABLE_MAGICS = 7;
 const MAGICS: readonly (readonly number[])[] = [
   [0x4d, 0x5a], // MZ: PE executables, DLLs, drivers
   [0x7f, 0x45, 0x4c, 0x46], // ELF
@@ -113,6 +115,13 @@ const EXTENSIONS = new Set([
   'inf',
   'plist',
 ]);
+
+/** True when `head` starts an executable or library (PE, ELF, Mach-O): the files a report lists as facts. */
+export function isExecutableImage(head: Uint8Array): boolean {
+  return MAGICS.slice(0, EXECUTABLE_MAGICS).some(
+    (magic) => head.length >= magic.length && magic.every((byte, i) => head[i] === byte),
+  );
+}
 
 /** True when `head` (the first bytes) or the file name says this is a type malware hides in. */
 export function isMalwareFileType(head: Uint8Array, fileName: string): boolean {

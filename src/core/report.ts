@@ -67,6 +67,25 @@ export const HostInfoSchema = z.object({
 });
 export type HostInfo = z.infer<typeof HostInfoSchema>;
 
+/** At most this many files in a report's facts; the rest are counted in `facts.filesOmitted`. */
+export const MAX_FACT_FILES = 5000;
+
+/** An executable or library the sweep read, with its digests: a fact a later pack can be matched against. */
+export const FileFactSchema = z.object({
+  path: z.string().max(32 * 1024),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha1: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .optional(),
+  md5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
+});
+export type FileFact = z.infer<typeof FileFactSchema>;
+
 /** The outcome of one run: what was looked at, with what, what was found, what was missed. Schema v1. */
 export const ReportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -97,6 +116,13 @@ export const ReportSchema = z.object({
     verdicts: z.array(AppVerdictSchema),
   }),
   findings: z.array(FindingSchema),
+  /** Scan only: the executables and libraries swept, with digests, so the hub can judge them against later packs. */
+  facts: z
+    .object({
+      files: z.array(FileFactSchema).max(MAX_FACT_FILES),
+      filesOmitted: z.number().int().nonnegative(),
+    })
+    .optional(),
   /** Log hunting only: what each log was, and which machines touched indicators, when. */
   hunt: z
     .object({

@@ -24,6 +24,7 @@ export interface ReportParts {
   /** As collectors and matchers made them; the builder ties their fingerprints to the host. */
   findings: readonly Finding[];
   hunt?: Report['hunt'];
+  facts?: Report['facts'];
   /** Counters the command keeps; the rest are 0, `durationMs` is measured. */
   stats?: Partial<Omit<Report['stats'], 'durationMs'>>;
 }
@@ -70,6 +71,7 @@ export class ReportBuilder {
       inventory: parts.inventory,
       findings: parts.findings.map((f) => this.finding(f)),
       ...(parts.hunt ? { hunt: parts.hunt } : {}),
+      ...(parts.facts ? { facts: parts.facts } : {}),
       stats: {
         files: 0,
         bytes: 0,

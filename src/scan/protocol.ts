@@ -35,6 +35,8 @@ export interface FileOutcome {
   changed?: 'grew' | 'shrank';
   /** Set when the file was too large to sweep in one piece: hash it in parts. */
   deferredSize?: number;
+  /** Executables and libraries only: their digests, kept in the report's facts for the hub's retro-hunt. */
+  digests?: FileDigests;
 }
 
 /** One share of a large file's hashing: some of the digests, plus its first bytes. */

@@ -6,12 +6,14 @@ import { UserError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import type { IntelSet } from '../core/intel.js';
 import { displayPath, type HostPath, isInside, reportedPath } from '../core/paths.js';
-import type { Report } from '../core/report.js';
+import { type FileFact, MAX_FACT_FILES, type Report } from '../core/report.js';
 import { severityRank } from '../core/severity.js';
 import { globToRegExp } from '../matchers/glob.js';
+import type { FileDigests } from '../matchers/hash-matcher.js';
 import type { YaraEngineChoice } from '../matchers/yara-types.js';
 import { ReportBuilder } from './build-report.js';
 import { CoverageTracker } from './coverage.js';
+import { imagePathOf } from './image-path.js';
 import { takeInventory } from './inventory.js';
 import { liveMountSkips, pseudoFilesystemOf } from './mounts.js';
 import type { FileOutcome } from './protocol.js';
@@ -97,6 +99,7 @@ export async function scan(options: ScanOptions): Promise<Report> {
     skipped[reason] = (skipped[reason] ?? 0) + 1;
   };
   const findings: Finding[] = [...inventory.findings];
+  const facts: NonNullable<Report['facts']> = { files: [], filesOmitted: 0 };
   for (const finding of inventory.findings) options.onFinding?.(report.finding(finding));
   const stats = { files: 0, bytes: 0, yaraFiles: 0, yaraBytes: 0 };
   let lastPath: HostPath = roots[0] ?? '';
@@ -124,6 +127,10 @@ export async function scan(options: ScanOptions): Promise<Report> {
     else if (problem?.code.startsWith('yara-'))
       yaraCoverage.add({ ...reportedPath(outcome.path), ...problem });
     else if (problem) readCoverage.add({ ...reportedPath(outcome.path), ...problem });
+    if (outcome.digests?.sha256 && outcome.size !== undefined) {
+      if (facts.files.length >= MAX_FACT_FILES) facts.filesOmitted++;
+      else facts.files.push(fileFact(outcome.path, outcome.size, outcome.digests, imageRoot));
+    }
     for (const finding of outcome.findings) {
       findings.push(finding);
       options.onFinding?.(report.finding(finding));
@@ -220,8 +227,25 @@ export async function scan(options: ScanOptions): Promise<Report> {
     coverage,
     inventory: { os: inventory.os, apps: inventory.apps, verdicts: inventory.verdicts },
     findings,
+    facts,
     stats: { ...stats, skipped },
   });
+}
+
+/** A swept executable as a fact: its path as the imaged system saw it, and the digests the sweep computed. */
+function fileFact(
+  path: HostPath,
+  size: number,
+  digests: FileDigests,
+  imageRoot: string | undefined,
+): FileFact {
+  return {
+    path: reportedPath(imagePathOf(path, imageRoot) ?? path).path,
+    size,
+    sha256: digests.sha256 as string,
+    ...(digests.sha1 ? { sha1: digests.sha1 } : {}),
+    ...(digests.md5 ? { md5: digests.md5 } : {}),
+  };
 }
 
 /** The root of the filesystem `path` is on: `/`, or its drive on Windows. */

@@ -1,4 +1,5 @@
 /** @module Worker process: compiles the matchers once, then reads and sweeps the files it is sent. */
+import { isExecutableImage } from '../collectors/file-types.js';
 import { sweepFile } from '../collectors/signature-sweep.js';
 import type { HashAlgorithm } from '../core/indicator.js';
 import type { HostPath } from '../core/paths.js';
@@ -42,6 +43,8 @@ function run(init: WorkerInit): void {
   const watchdog = matchers.yara ? startYaraWatchdog(init.yaraTimeoutMs, WATCHDOG_FD) : undefined;
   const algorithms: HashAlgorithm[] = [...matchers.hashes.algorithms];
   if (matchers.yara?.externalsUsed.has('md5')) algorithms.push('md5');
+  // Executables' SHA-256 is a fact the report carries, for packs that come later (the hub's retro-hunt).
+  if (!algorithms.includes('sha256')) algorithms.push('sha256');
   const reader = new FileReader(init.maxYaraBytes);
 
   /** The job being swept, for the watchdog. */
@@ -72,6 +75,7 @@ function run(init: WorkerInit): void {
       const swept = sweepFile(input, yaraTimedOut ? noYara : watchedMatchers, { allFiles: init.allFiles });
       const outcome: FileOutcome = { path, size: read.size, findings: swept.findings, yara: swept.yara };
       if (read.changed) outcome.changed = read.changed;
+      if (isExecutableImage(read.head)) outcome.digests = read.digests;
       if (yaraTimedOut) {
         outcome.yara = 'timed-out';
         outcome.problem = timedOut;
