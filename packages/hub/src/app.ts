@@ -6,7 +6,7 @@ import { authenticate } from './http/authenticate.js';
 import { bodyLimit } from './http/body-limit.js';
 import { HttpError } from './http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from './http/hub-env.js';
-import { access, jsonResponse, openApiDocument } from './http/openapi.js';
+import { access, EVERYONE, jsonResponse, openApiDocument } from './http/openapi.js';
 import { type HubLog, jsonLineLog, requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 
@@ -40,7 +40,7 @@ export function createApp(
       [OPENAPI_PATH]: {
         get: {
           summary: 'This document',
-          ...access(['anonymous', 'vendor-staff', 'org-admin', 'org-member', 'agent']),
+          ...access(EVERYONE),
           responses: { '200': jsonResponse('The OpenAPI 3.1 document of the hub') },
         },
       },

@@ -5,6 +5,8 @@ import type { RouteModule } from './hub-env.js';
 export type Caller = Role | 'agent' | 'anonymous';
 /** Every user or API token role. */
 export const ALL_ROLES: readonly Caller[] = ['vendor-staff', 'org-admin', 'org-member'];
+/** Every caller, signed in or not: a public operation. */
+export const EVERYONE: readonly Caller[] = ['anonymous', ...ALL_ROLES, 'agent'];
 
 /**
  * The `security` and `x-roles` of an operation allowed to `callers`: a test builds the role x endpoint matrix

@@ -4,7 +4,7 @@ import { lineField } from '../http/fields.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
 import { readJsonObject } from '../http/json-body.js';
-import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../http/openapi.js';
+import { access, ERROR_RESPONSE, EVERYONE, jsonBody, jsonResponse } from '../http/openapi.js';
 
 /** `POST /api/v1/enrol`: an agent trades its organisation's enrolment token for its own host credential. */
 export function enrolRoutes(deps: HubDeps): RouteModule {
@@ -28,7 +28,7 @@ export function enrolRoutes(deps: HubDeps): RouteModule {
       '/api/v1/enrol': {
         post: {
           summary: 'Enrol an agent: an enrolment token becomes a per-host credential, shown once',
-          ...access(['anonymous']),
+          ...access(EVERYONE),
           requestBody: jsonBody({
             type: 'object',
             required: ['token', 'hostId', 'hostname'],

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
-import { access, ERROR_RESPONSE, jsonResponse } from '../http/openapi.js';
+import { access, ERROR_RESPONSE, EVERYONE, jsonResponse } from '../http/openapi.js';
 
 /** `GET /healthz`: 200 when the store answers, 503 otherwise (for load balancers and probes). */
 export function healthRoutes(deps: HubDeps): RouteModule {
@@ -19,7 +19,7 @@ export function healthRoutes(deps: HubDeps): RouteModule {
       '/healthz': {
         get: {
           summary: 'Liveness and store check',
-          ...access(['anonymous', 'vendor-staff', 'org-admin', 'org-member', 'agent']),
+          ...access(EVERYONE),
           responses: { '200': jsonResponse('The hub and its store answer'), '503': ERROR_RESPONSE },
         },
       },

@@ -8,7 +8,7 @@ import { emailField } from '../http/fields.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
 import { readJsonObject } from '../http/json-body.js';
-import { ALL_ROLES, access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../http/openapi.js';
+import { ALL_ROLES, access, ERROR_RESPONSE, EVERYONE, jsonBody, jsonResponse } from '../http/openapi.js';
 
 /** The address a request came from, for rate limits; the socket's peer unless the app is told otherwise. */
 export type ClientAddress = (c: Context<HubEnv>) => string;
@@ -53,11 +53,15 @@ export function sessionRoutes(deps: HubDeps, clientAddress: ClientAddress = sock
       return c.json({ user: session.user, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, 201);
     })
     .delete('/api/v1/session', async (c) => {
-      const sessionId = getCookie(c, SESSION_COOKIE);
-      if (c.get('principal')?.kind !== 'user' || !sessionId)
+      const principal = c.get('principal');
+      if (!principal || principal.kind === 'agent')
         throw new HttpError(401, 'UNAUTHENTICATED', 'no session to end');
-      await endSession(deps.db, sessionId);
-      deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
+      // A token caller has no session: nothing to end.
+      const sessionId = principal.kind === 'user' ? getCookie(c, SESSION_COOKIE) : undefined;
+      if (sessionId) {
+        await endSession(deps.db, sessionId);
+        deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
+      }
       return c.body(null, 204);
     })
     .get('/api/v1/me', async (c) => {
@@ -73,7 +77,7 @@ export function sessionRoutes(deps: HubDeps, clientAddress: ClientAddress = sock
       '/api/v1/session': {
         post: {
           summary: `Sign in to the console (at most ${LOGIN_LIMIT.attempts} attempts per account and address in ${LOGIN_LIMIT.windowMs / 60_000} minutes)`,
-          ...access(['anonymous', ...ALL_ROLES]),
+          ...access(EVERYONE),
           requestBody: jsonBody({
             type: 'object',
             required: ['email', 'password'],
