@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { noteEnrolledHost } from '../fleet/host-identity.js';
 import { HttpError } from '../http/http-error.js';
 import type { Db } from '../store/db.js';
 import { scopeFilter } from '../store/scope-sql.js';
@@ -46,6 +47,13 @@ export async function enrolAgent(
       'INSERT INTO agents (id, org_id, host_id, hostname, credential_hash, enrol_token_id, enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       [agent.agentId, agent.orgId, agent.hostId, agent.hostname, hashSecret(agent.credential), token.id, at],
     );
+    await noteEnrolledHost(tx, {
+      orgId: agent.orgId,
+      agentId: agent.agentId,
+      hostId: agent.hostId,
+      hostname: agent.hostname,
+      at,
+    });
     return agent;
   });
 }

@@ -1,0 +1,296 @@
+import type { Db, SqlValue } from '../store/db.js';
+import { dayOf, parseJson } from './rows.js';
+
+/**
+ * The states of a host, in precedence order: when several hold, the first wins. Evidence of compromise outranks
+ * exposure, exposure outranks coverage, and silence never hides evidence: a host that stops reporting while
+ * `affected` stays `affected`; only a `clean` or `partial` host becomes `stale`.
+ */
+export const HOST_STATES = ['beaconed', 'hits', 'affected', 'partial', 'stale', 'clean', 'new'] as const;
+export type HostState = (typeof HOST_STATES)[number];
+
+/** Finding kinds that come from log hunting (`beaconed`); `app` is `affected`; every other kind is a file `hit`. */
+export const LOG_KINDS = ['domain', 'url', 'ip'] as const;
+const LOG_KIND_SQL = LOG_KINDS.map((k) => `'${k}'`).join(', ');
+
+/** Most items of each kind the state evidence lists (it counts them all). */
+const EVIDENCE_ITEMS = 20;
+const MS_PER_DAY = 86_400_000;
+
+/** Why a host is in its state: the reports, findings, apps, pack sequences the state rests on. */
+export interface StateEvidence {
+  state: HostState;
+  /** The state before staleness is considered. */
+  base: HostState;
+  appsReportId: string | null;
+  sweepReportId: string | null;
+  counts: { affected: number; hits: number; beacons: number };
+  affected: Record<string, unknown>[];
+  hits: Record<string, unknown>[];
+  beacons: Record<string, unknown>[];
+  partial?: { reason: string; reportId?: string | undefined };
+  stale?: { lastReportAt: string; staleDays: number; since: string };
+}
+
+type HostRow = {
+  id: string;
+  org_id: string;
+  state: HostState;
+  last_report_at: string | null;
+  apps_report_id: string | null;
+  files_report_id: string | null;
+  sweep_report_id: string | null;
+  cleared_at: string | null;
+};
+
+/** The organisation's stale days, else the hub's default. */
+export async function staleDaysOf(tx: Db, orgId: string, fallback: number): Promise<number> {
+  const row = await tx.get<{ stale_days: number | null }>('SELECT stale_days FROM orgs WHERE id = ?', [
+    orgId,
+  ]);
+  return row?.stale_days ?? fallback;
+}
+
+/** When a host that last reported at `lastReportAt` becomes stale. */
+export function staleAt(lastReportAt: string, staleDays: number): string {
+  return new Date(Date.parse(lastReportAt) + staleDays * MS_PER_DAY).toISOString();
+}
+
+/**
+ * Judges one host again from what the store holds: marks which of its findings are current (agent and
+ * retro-hunt findings of its latest facts, hunt hits newer than its last clean scan), derives the state by
+ * precedence, keeps the evidence, and records a state change (with its day, for the trend) when the state moved.
+ * Runs inside the caller's transaction; `hostId` is the hub's id of the host (`hosts.id`).
+ */
+export async function recomputeHostState(
+  tx: Db,
+  orgId: string,
+  hostId: string,
+  now: Date = new Date(),
+  options: { defaultStaleDays?: number; reportId?: string } = {},
+): Promise<HostState | undefined> {
+  const host = await tx.get<HostRow>(
+    `SELECT id, org_id, state, last_report_at, apps_report_id, files_report_id, sweep_report_id, cleared_at
+       FROM hosts WHERE id = ? AND org_id = ?`,
+    [hostId, orgId],
+  );
+  if (!host) return undefined;
+  await markCurrentFindings(tx, host);
+  const evidence = await gatherEvidence(tx, host);
+  const staleDays = await staleDaysOf(tx, orgId, options.defaultStaleDays ?? 7);
+  const at = now.toISOString();
+  if ((evidence.base === 'clean' || evidence.base === 'partial') && host.last_report_at) {
+    const since = staleAt(host.last_report_at, staleDays);
+    if (since <= at) {
+      evidence.state = 'stale';
+      evidence.stale = { lastReportAt: host.last_report_at, staleDays, since };
+    }
+  }
+  await saveState(tx, host, evidence, evidence.stale?.since ?? at, options.reportId ?? null);
+  return evidence.state;
+}
+
+/** Stores a host's state and evidence; a change of state is also recorded in `host_state_changes`. */
+export async function saveState(
+  tx: Db,
+  host: { id: string; org_id: string; state: HostState },
+  evidence: StateEvidence,
+  at: string,
+  reportId: string | null,
+): Promise<void> {
+  const text = JSON.stringify(evidence);
+  if (host.state === evidence.state) {
+    await tx.run('UPDATE hosts SET base_state = ?, state_evidence = ? WHERE id = ?', [
+      evidence.base,
+      text,
+      host.id,
+    ]);
+    return;
+  }
+  await tx.run(
+    'UPDATE hosts SET state = ?, base_state = ?, state_since = ?, state_evidence = ? WHERE id = ?',
+    [evidence.state, evidence.base, at, text, host.id],
+  );
+  await recordStateChange(tx, host.org_id, host.id, at, host.state, evidence.state, reportId, {
+    counts: evidence.counts,
+    ...(evidence.partial ? { partial: evidence.partial } : {}),
+    ...(evidence.stale ? { stale: evidence.stale } : {}),
+  });
+}
+
+/** One state change of one host, dated (its day feeds the organisation's daily trend). */
+export async function recordStateChange(
+  tx: Db,
+  orgId: string,
+  hostId: string,
+  at: string,
+  from: HostState | null,
+  to: HostState,
+  reportId: string | null,
+  evidence: Record<string, unknown>,
+): Promise<void> {
+  await tx.run(
+    `INSERT INTO host_state_changes (org_id, host_id, at, day, from_state, to_state, report_id, evidence)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    [orgId, hostId, at, dayOf(at), from, to, reportId, JSON.stringify(evidence)],
+  );
+}
+
+async function markCurrentFindings(tx: Db, host: HostRow): Promise<void> {
+  await tx.run('UPDATE findings SET current = 0 WHERE host_id = ? AND org_id = ? AND current = 1', [
+    host.id,
+    host.org_id,
+  ]);
+  await tx.run(
+    `UPDATE findings SET current = 1 WHERE host_id = ? AND org_id = ? AND (
+        (kind = 'app' AND report_id = ?)
+     OR (kind IN (${LOG_KIND_SQL}) AND observed_at > ?)
+     OR (kind <> 'app' AND kind NOT IN (${LOG_KIND_SQL}) AND (report_id = ? OR report_id = ?)))`,
+    [
+      host.id,
+      host.org_id,
+      host.apps_report_id ?? '',
+      host.cleared_at ?? '',
+      host.sweep_report_id ?? '',
+      host.files_report_id ?? '',
+    ],
+  );
+}
+
+type FindingRow = {
+  id: number;
+  report_id: string;
+  origin: string;
+  kind: string;
+  indicator_id: string;
+  pack_id: string;
+  pack_sequence: number | null;
+  severity: string;
+  title: string;
+  fingerprint: string;
+  subject: string;
+  evidence: string;
+  observed_at: string;
+};
+
+const SEVERITY_ORDER = `CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`;
+
+async function currentFindings(
+  tx: Db,
+  host: HostRow,
+  condition: string,
+): Promise<{ count: number; rows: FindingRow[] }> {
+  const params: SqlValue[] = [host.id, host.org_id];
+  const count = await tx.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM findings WHERE host_id = ? AND org_id = ? AND current = 1 AND ${condition}`,
+    params,
+  );
+  const rows = count?.n
+    ? await tx.all<FindingRow>(
+        `SELECT id, report_id, origin, kind, indicator_id, pack_id, pack_sequence, severity, title, fingerprint,
+                subject, evidence, observed_at
+           FROM findings WHERE host_id = ? AND org_id = ? AND current = 1 AND ${condition}
+          ORDER BY ${SEVERITY_ORDER}, id LIMIT ${EVIDENCE_ITEMS}`,
+        params,
+      )
+    : [];
+  return { count: Number(count?.n ?? 0), rows };
+}
+
+function findingEvidence(row: FindingRow): Record<string, unknown> {
+  const subject = parseJson<{ path?: string; app?: { name?: string; version?: string }; log?: unknown }>(
+    row.subject,
+    {},
+  );
+  return {
+    findingId: row.id,
+    reportId: row.report_id,
+    origin: row.origin,
+    kind: row.kind,
+    indicatorId: row.indicator_id,
+    packId: row.pack_id,
+    packSequence: row.pack_sequence,
+    severity: row.severity,
+    title: row.title,
+    observedAt: row.observed_at,
+    ...(subject.path !== undefined ? { path: subject.path } : {}),
+    ...(subject.app ? { app: subject.app.name, version: subject.app.version } : {}),
+    ...(subject.log ? { log: subject.log } : {}),
+  };
+}
+
+async function gatherEvidence(tx: Db, host: HostRow): Promise<StateEvidence> {
+  const apps = await currentFindings(tx, host, `kind = 'app'`);
+  const hits = await currentFindings(tx, host, `kind <> 'app' AND kind NOT IN (${LOG_KIND_SQL})`);
+  const beacons = await currentFindings(tx, host, `kind IN (${LOG_KIND_SQL})`);
+  // Verdicts the report carried for apps without an app finding (the finding is the usual carrier).
+  const verdictApps = await tx.all<{ name: string; version: string; location: string; verdicts: string }>(
+    'SELECT name, version, location, verdicts FROM host_apps WHERE host_id = ? AND org_id = ? AND affected = 1 ORDER BY position LIMIT ?',
+    [host.id, host.org_id, EVIDENCE_ITEMS],
+  );
+  const affected = apps.rows.map(findingEvidence);
+  if (affected.length === 0)
+    for (const app of verdictApps) {
+      const verdict = parseJson<{ packId?: string; productId?: string; verdict?: string }[]>(
+        app.verdicts,
+        [],
+      ).find((v) => v.verdict === 'affected');
+      affected.push({
+        reportId: host.apps_report_id,
+        origin: 'agent',
+        app: app.name,
+        version: app.version,
+        location: app.location,
+        packId: verdict?.packId,
+        productId: verdict?.productId,
+      });
+    }
+  const affectedCount = apps.count || (affected.length ? await countAffectedApps(tx, host) : 0);
+  const evidence: StateEvidence = {
+    state: 'clean',
+    base: 'clean',
+    appsReportId: host.apps_report_id,
+    sweepReportId: host.sweep_report_id,
+    counts: { affected: affectedCount, hits: hits.count, beacons: beacons.count },
+    affected,
+    hits: hits.rows.map(findingEvidence),
+    beacons: beacons.rows.map(findingEvidence),
+  };
+  const partial = await partialReason(tx, host);
+  if (partial) evidence.partial = partial;
+  evidence.base =
+    beacons.count > 0
+      ? 'beaconed'
+      : hits.count > 0
+        ? 'hits'
+        : affectedCount > 0
+          ? 'affected'
+          : !host.last_report_at
+            ? 'new'
+            : partial
+              ? 'partial'
+              : 'clean';
+  evidence.state = evidence.base;
+  return evidence;
+}
+
+async function countAffectedApps(tx: Db, host: HostRow): Promise<number> {
+  const row = await tx.get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM host_apps WHERE host_id = ? AND org_id = ? AND affected = 1',
+    [host.id, host.org_id],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Why the host's coverage is incomplete, or undefined when its latest scan was complete. */
+async function partialReason(tx: Db, host: HostRow): Promise<StateEvidence['partial']> {
+  if (!host.sweep_report_id) return { reason: 'no file sweep (scan) report yet' };
+  const rows = await tx.all<{ id: string; command: string; outcome: string }>(
+    'SELECT id, command, outcome FROM reports WHERE id IN (?, ?) AND org_id = ?',
+    [host.sweep_report_id, host.apps_report_id ?? host.sweep_report_id, host.org_id],
+  );
+  const incomplete = rows.find((r) => r.outcome !== 'complete');
+  return incomplete
+    ? { reason: `the latest ${incomplete.command} was partial`, reportId: incomplete.id }
+    : undefined;
+}
