@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { UserError } from 'chainsweep/core/errors.js';
 
 /** A `--listen` value, `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free one. */
@@ -34,4 +35,13 @@ export function parseDbUrl(value: string | undefined): string | undefined {
       '--db: expected a postgres:// URL (without --db the store is SQLite in --data)',
     );
   return value;
+}
+
+/** `--trust-proxy` values: IP addresses, each given once or as a comma-separated list. */
+export function parseProxies(values: readonly string[]): string[] {
+  const addresses = values.flatMap((value) => value.split(',').map((a) => a.trim()));
+  for (const address of addresses)
+    if (!isIP(address))
+      throw new UserError('USAGE', `--trust-proxy ${JSON.stringify(address)}: expected an IP address`);
+  return addresses;
 }

@@ -180,6 +180,7 @@ describe('chainsweep hub and serve usage', () => {
       ['serve', '--data', '/tmp/x', '--listen', 'nonsense'],
       ['serve', '--data', '/tmp/x', '--db', 'mysql://x'],
       ['serve', '--data', '/tmp/x', '--bogus'],
+      ['serve', '--data', '/tmp/x', '--trust-proxy', 'proxy.example'],
       ['hub', '--data', '/tmp/x', 'org', 'remove', 'A'],
       ['hub', 'org', 'list'],
       ['hub', '--data', '/tmp/x', 'token', 'add', '--org', 'A', '--kind', 'api', '--expires', 'soon'],

@@ -1,20 +1,31 @@
+import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliIo } from 'chainsweep/cli/io.js';
 import { UserError } from 'chainsweep/core/errors.js';
-import { parseDbUrl, parseListen } from './cli-args.js';
+import { parseDbUrl, parseListen, parseProxies } from './cli-args.js';
 import { jsonLineLog } from './http/request-log.js';
+import { loadPackSettings } from './packs/pack-settings.js';
 import { startHub } from './serve.js';
 
 const DEFAULT_LISTEN = '127.0.0.1:8080';
 
 /**
- * `chainsweep serve --data DIR [--listen HOST:PORT] [--db postgres://...]`: runs the hub until SIGTERM or
+ * `chainsweep serve --data DIR [--listen HOST:PORT] [--db postgres://...] [--trust-proxy IP]... [--pack-keys FILE]...
+ * [--root-keyring FILE]... [--feed-key FILE]`: runs the hub until SIGTERM or
  * SIGINT, then shuts down gracefully. Prints `listening on http://HOST:PORT` on stderr once bound.
  */
 export async function runServe(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { data: { type: 'string' }, listen: { type: 'string' }, db: { type: 'string' } },
+    options: {
+      data: { type: 'string' },
+      listen: { type: 'string' },
+      db: { type: 'string' },
+      'trust-proxy': { type: 'string', multiple: true },
+      'pack-keys': { type: 'string', multiple: true },
+      'root-keyring': { type: 'string', multiple: true },
+      'feed-key': { type: 'string' },
+    },
     strict: true,
     allowPositionals: false,
   });
@@ -25,6 +36,14 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     store: { dataDir: values.data, ...(postgresUrl ? { postgresUrl } : {}) },
     ...listen,
     log: jsonLineLog(io.stderr),
+    trustedProxies: parseProxies(values['trust-proxy'] ?? []),
+    config: {
+      packs: await loadPackSettings({
+        packKeys: values['pack-keys']?.map((p) => resolvePath(io.cwd, p)),
+        rootKeyrings: values['root-keyring']?.map((p) => resolvePath(io.cwd, p)),
+        feedKey: values['feed-key'] === undefined ? undefined : resolvePath(io.cwd, values['feed-key']),
+      }),
+    },
   });
   io.stderr.write(`listening on ${hub.url}\n`);
   await new Promise<void>((resolve) => {

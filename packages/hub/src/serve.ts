@@ -5,6 +5,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
 import { defaultHubConfig } from './config.js';
+import { proxiedClient } from './http/client-view.js';
 import type { HubConfig, HubDeps, HubEnv } from './http/hub-env.js';
 import type { HubLog } from './http/request-log.js';
 import { hubModules } from './modules.js';
@@ -69,6 +70,8 @@ export interface HubStart {
   log: HubLog;
   config?: Partial<HubConfig>;
   now?: () => Date;
+  /** Addresses of reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed. */
+  trustedProxies?: readonly string[];
 }
 
 /** Opens (and migrates) the store, builds the app with every module, and listens. */
@@ -83,7 +86,11 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
   let listening: Listening;
   try {
     listening = await listenApp(
-      createApp(deps, hubModules(deps), { log: start.log }),
+      createApp(
+        deps,
+        hubModules(deps, start.trustedProxies?.length ? { client: proxiedClient(start.trustedProxies) } : {}),
+        { log: start.log },
+      ),
       start.host,
       start.port,
     );

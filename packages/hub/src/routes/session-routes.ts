@@ -4,32 +4,25 @@ import { LOGIN_LIMIT, loginKeys, settleLoginSuccess, takeLoginAttempt } from '..
 import { principalOfSession } from '../auth/principal.js';
 import { endSession, login } from '../auth/sessions.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
+import { type ClientView, directClient } from '../http/client-view.js';
 import { emailField } from '../http/fields.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
 import { readJsonObject } from '../http/json-body.js';
 import { ALL_ROLES, access, ERROR_RESPONSE, EVERYONE, jsonBody, jsonResponse } from '../http/openapi.js';
 
-/** The address a request came from, for rate limits; the socket's peer unless the app is told otherwise. */
-export type ClientAddress = (c: Context<HubEnv>) => string;
-
-/** The TCP peer of a request served by @hono/node-server; `unknown` elsewhere (in-process tests). */
-export const socketAddress: ClientAddress = (c) =>
-  (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
-    ?.remoteAddress ?? 'unknown';
-
-const cookieOptions = (c: Context<HubEnv>) => ({
+const cookieOptions = (c: Context<HubEnv>, client: ClientView) => ({
   path: '/',
   httpOnly: true,
   sameSite: 'Lax' as const,
-  secure: new URL(c.req.url).protocol === 'https:',
+  secure: client.https(c),
 });
 
 /**
  * Console sign-in and sign-out, and `GET /api/v1/me`. Sign-in is limited per account and per client address
- * (`LOGIN_LIMIT`), with the counters in the store so every hub process on one database shares them.
+ * (`LOGIN_LIMIT`, the address as `client` sees it), with the counters in the store so every hub process on one database shares them.
  */
-export function sessionRoutes(deps: HubDeps, clientAddress: ClientAddress = socketAddress): RouteModule {
+export function sessionRoutes(deps: HubDeps, client: ClientView = directClient): RouteModule {
   const routes = new Hono<HubEnv>()
     .post('/api/v1/session', async (c) => {
       const body = await readJsonObject(c);
@@ -37,7 +30,7 @@ export function sessionRoutes(deps: HubDeps, clientAddress: ClientAddress = sock
       if (typeof body.password !== 'string')
         throw new HttpError(400, 'INVALID', 'password must be a string', { field: 'password' });
       const now = deps.now();
-      const keys = loginKeys(email, clientAddress(c));
+      const keys = loginKeys(email, client.address(c));
       const attempt = await takeLoginAttempt(deps.db, [keys.account, keys.address], now);
       if (!attempt.allowed)
         throw new HttpError(429, 'RATE_LIMITED', 'too many sign-in attempts; try again later', {
@@ -47,7 +40,7 @@ export function sessionRoutes(deps: HubDeps, clientAddress: ClientAddress = sock
       if (!session) throw new HttpError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
       await settleLoginSuccess(deps.db, keys);
       setCookie(c, SESSION_COOKIE, session.sessionId, {
-        ...cookieOptions(c),
+        ...cookieOptions(c, client),
         expires: new Date(session.expiresAt),
       });
       return c.json({ user: session.user, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, 201);
@@ -60,7 +53,7 @@ export function sessionRoutes(deps: HubDeps, clientAddress: ClientAddress = sock
       const sessionId = principal.kind === 'user' ? getCookie(c, SESSION_COOKIE) : undefined;
       if (sessionId) {
         await endSession(deps.db, sessionId);
-        deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
+        deleteCookie(c, SESSION_COOKIE, cookieOptions(c, client));
       }
       return c.body(null, 204);
     })

@@ -4,6 +4,7 @@ import { createOrg } from '../auth/orgs.js';
 import { createToken } from '../auth/tokens.js';
 import { createUser } from '../auth/users.js';
 import { defaultHubConfig } from '../config.js';
+import { type ClientView, directClient } from '../http/client-view.js';
 import type { HubConfig, HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
 import { hubModules } from '../modules.js';
 import type { Db } from '../store/db.js';
@@ -24,6 +25,7 @@ export function testApp(
     extra?: RouteModule[];
     now?: () => Date;
     clientAddress?: string;
+    client?: ClientView;
   } = {},
 ): TestApp {
   const deps: HubDeps = {
@@ -33,7 +35,8 @@ export function testApp(
   };
   const logs: Record<string, unknown>[] = [];
   const address = options.clientAddress;
-  const modules = hubModules(deps, address ? { clientAddress: () => address } : {});
+  const client = options.client ?? (address ? { ...directClient, address: () => address } : undefined);
+  const modules = hubModules(deps, client ? { client } : {});
   const app = createApp(deps, [...modules, ...(options.extra ?? [])], { log: (entry) => logs.push(entry) });
   return { app, deps, logs };
 }
