@@ -87,6 +87,7 @@ describe('readHostIdentity from a Linux image', () => {
       expect(host.hostIdProblem).toMatch(/^\/etc\/machine-id: .*; \/var\/lib\/dbus\/machine-id: not found$/);
       expect(host.hostIdProblem).not.toContain('DROP');
       expect(HostInfoSchema.parse(host)).toEqual(host);
+      expect(new TextEncoder().encode(host.hostname).length).toBeLessThan(1024);
       const kept = await readHostIdentity({
         imageRoot: image,
         keptHostId: '11111111-2222-4333-8444-555555555555',
@@ -96,6 +97,14 @@ describe('readHostIdentity from a Linux image', () => {
         hostIdSource: 'agent-state',
       });
     }
+  });
+
+  it('never cuts a hostname inside a surrogate pair', async () => {
+    const image = tempTree({
+      'etc/os-release': 'ID=debian\n',
+      'etc/hostname': `${'a'.repeat(254)}\u{1F600}b\n`,
+    });
+    expect((await readHostIdentity({ imageRoot: image })).hostname).toBe('a'.repeat(254));
   });
 
   it('gives an image of no known system an unknown identity rather than the live one', async () => {
@@ -208,6 +217,30 @@ describe('readHostIdentity from a Windows image', () => {
       arch: 'x64',
       addresses: ['10.20.30.42', '192.168.7.9'],
     });
+  });
+
+  it('reads a version with no minor number as .0', async () => {
+    const hive = buildHive({
+      name: 'ROOT',
+      subkeys: [
+        {
+          name: 'Microsoft',
+          subkeys: [
+            {
+              name: 'Windows NT',
+              subkeys: [
+                {
+                  name: 'CurrentVersion',
+                  values: { CurrentMajorVersionNumber: 10, CurrentBuildNumber: '22631' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const image = tempTree({ 'Windows/System32/config/SOFTWARE': hive });
+    expect((await readHostIdentity({ imageRoot: image })).osRelease).toBe('10.0.22631');
   });
 
   it('records a MachineGuid that is too long or not a string, and a hive that is not a hive', async () => {

@@ -206,7 +206,7 @@ function windowsImageFacts(root: string): Omit<HostFacts, 'family' | 'os'> {
     const current = hive.key('Microsoft\\Windows NT\\CurrentVersion');
     const major = current && boundedText(current, 'CurrentMajorVersionNumber');
     const version = major
-      ? `${major}.${current && boundedText(current, 'CurrentMinorVersionNumber')}`
+      ? `${major}.${(current && boundedText(current, 'CurrentMinorVersionNumber')) ?? '0'}`
       : current && boundedText(current, 'CurrentVersion');
     const build = current && boundedText(current, 'CurrentBuildNumber');
     const guidKey = hive.key('Microsoft\\Cryptography');
@@ -410,12 +410,13 @@ export function cleanAddresses(addresses: readonly string[]): string[] {
   return [...kept].sort().slice(0, MAX_HOST_ADDRESSES);
 }
 
-/** Text with control characters removed, trimmed and cut to `max` characters. */
+/** Text with control characters removed, trimmed and cut to `max` characters (never inside a surrogate pair). */
 function cleanText(value: string | undefined, max: number): string {
   return (value ?? '')
     .replace(/\p{Cc}/gu, '')
     .trim()
-    .slice(0, max);
+    .slice(0, max)
+    .replace(/[\uD800-\uDBFF]$/, '');
 }
 
 /** The start of a small regular file as UTF-8 text (at most 4 KiB). */
