@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import type { PackSettings } from '../packs/pack-settings.js';
 import type { Db } from '../store/db.js';
 import type { Principal } from '../tenancy.js';
 
@@ -11,6 +12,8 @@ export interface HubConfig {
   maxReportBytes: number;
   /** Days without a report after which a host is `stale`, unless its organisation sets its own. */
   staleDays: number;
+  /** Pack trust and the feed key (`serve --pack-keys`, `--root-keyring`, `--feed-key`); absent: bundled keys, no feed. */
+  packs?: PackSettings;
 }
 
 /** What the app is built from: tests pass their own store and clock. */
