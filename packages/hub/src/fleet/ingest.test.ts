@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sampleReport } from '../../../../src/testing/sample-report.js';
 import type { Db } from '../store/db.js';
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
 import { seedOrg, testApp } from '../testing/test-hub.js';
-import { cleanReport, enrol, newHostId, type TestAgent, upload } from './fleet-test-kit.js';
+import { cleanReport, enrol, newHostId, scanReport, type TestAgent, upload } from './fleet-test-kit.js';
+
+type ErrorBody = { error: { code: string; field?: string } };
 
 const count = async (db: Db, sql: string, params: string[] = []) =>
   Number((await db.get<{ n: number }>(sql, params))?.n);
@@ -23,7 +24,7 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
 
   it('stores a report once: a resend answers duplicate and changes nothing', async () => {
     const { app } = testApp(store.db);
-    const report = sampleReport({ hostId: agent.hostId, reportId: randomUUID() });
+    const report = scanReport({ hostId: agent.hostId, reportId: randomUUID() });
     const first = await upload(app, agent.credential, report);
     expect(first.status).toBe(202);
     expect(await first.json()).toEqual({ reportId: report.reportId, hostId: agent.hostId, duplicate: false });
@@ -39,7 +40,7 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
     const one = testApp(store.db).app;
     const two = testApp(await store.reopen()).app;
     const reports = Array.from({ length: 4 }, () =>
-      sampleReport({ hostId: agent.hostId, reportId: randomUUID() }),
+      scanReport({ hostId: agent.hostId, reportId: randomUUID() }),
     );
     const sends = reports.flatMap((r) =>
       [0, 1, 2, 3].map((i) => upload(i % 2 ? two : one, agent.credential, r)),
@@ -68,11 +69,8 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
       body: bomb,
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBe('TOO_LARGE');
-    const garbage = await upload(app, agent.credential, Buffer.from('not gzip at all'), {
-      gzip: false,
-      path: undefined,
-    });
+    expect(((await res.json()) as ErrorBody).error.code).toBe('TOO_LARGE');
+    const garbage = await upload(app, agent.credential, Buffer.from('not gzip at all'), { gzip: false });
     expect(garbage.status).toBe(400);
     const notGzip = await app.request('/api/v1/reports', {
       method: 'POST',
@@ -84,7 +82,7 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
       body: 'plain',
     });
     expect(notGzip.status).toBe(400);
-    expect((await notGzip.json()).error.code).toBe('INVALID_GZIP');
+    expect(((await notGzip.json()) as ErrorBody).error.code).toBe('INVALID_GZIP');
     const brotli = await app.request('/api/v1/reports', {
       method: 'POST',
       headers: {
@@ -102,14 +100,17 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
     const { app } = testApp(store.db, {
       config: { maxBodyBytes: 64 * 1024 * 1024, maxReportBytes: 128 * 1024 * 1024 },
     });
-    const finding = sampleReport({ hostId: agent.hostId, findings: 1 }).findings[0];
+    const finding = scanReport({ hostId: agent.hostId, findings: 1 }).findings[0];
     const many = (n: number) => ({
-      ...sampleReport({ hostId: agent.hostId, reportId: randomUUID(), findings: 0 }),
+      ...scanReport({ hostId: agent.hostId, reportId: randomUUID(), findings: 0 }),
       findings: Array.from({ length: n }, () => finding),
     });
     const over = await upload(app, agent.credential, many(100_001), { gzip: true });
     expect(over.status).toBe(400);
-    expect((await over.json()).error).toMatchObject({ code: 'TOO_MANY_FINDINGS', field: 'findings' });
+    expect(((await over.json()) as ErrorBody).error).toMatchObject({
+      code: 'TOO_MANY_FINDINGS',
+      field: 'findings',
+    });
     const at = await upload(app, agent.credential, many(100_000), { gzip: true });
     expect(at.status).toBe(202);
     expect(await count(store.db, 'SELECT COUNT(*) AS n FROM findings')).toBe(100_000);
@@ -126,10 +127,13 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
     const bad = { ...cleanReport(agent.hostId), findings: [{ kind: 'sha256' }] };
     const res = await upload(app, agent.credential, bad);
     expect(res.status).toBe(400);
-    expect((await res.json()).error.field).toMatch(/^findings\[0\]\./);
+    expect(((await res.json()) as ErrorBody).error.field).toMatch(/^findings\[0\]\./);
     const other = await upload(app, agent.credential, cleanReport(newHostId()));
     expect(res.status).toBe(400);
-    expect((await other.json()).error).toMatchObject({ code: 'HOST_MISMATCH', field: 'host.hostId' });
+    expect(((await other.json()) as ErrorBody).error).toMatchObject({
+      code: 'HOST_MISMATCH',
+      field: 'host.hostId',
+    });
     const invalidUtf8 = await upload(app, agent.credential, Buffer.from([0x7b, 0xff, 0x7d]));
     expect(invalidUtf8.status).toBe(400);
     const asUser = await app.request('/api/v1/reports', {
