@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPrivateKey, signBytes } from 'chainsweep/packs/keys.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../app.js';
+import { defaultHubConfig } from '../config.js';
+import type { HubDeps } from '../http/hub-env.js';
+import { hubModules } from '../modules.js';
+import { type Listening, listenApp } from '../serve.js';
+import { openTestStore, type TestStore } from '../testing/test-db.js';
+import { seedOrg } from '../testing/test-hub.js';
+import { loadPackSettings, type PackOptionValues } from './pack-settings.js';
+import { packArchiveBytes, sha256Indicator, testKey } from './test-packs.js';
+
+const CLI = fileURLToPath(new URL('../../../../dist/bin/chainsweep.js', import.meta.url));
+
+function chainsweep(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, CHAINSWEEP_HOME: home, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('the hub feed, read by the real chainsweep packs update', () => {
+  let store: TestStore;
+  let server: Listening;
+  let dir: string;
+  let staff: string;
+  const root = testKey('acme root');
+  const packKey = testKey('acme packs');
+  const feedKey = testKey('acme hub feed');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chainsweep-hub-feed-'));
+    // The organisation's own root vouches for its pack key and its hub's feed key, as packs keys sign does.
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 1,
+        version: 1,
+        expires: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        keys: [packKey.key, feedKey.key],
+        revoked: [],
+      }),
+    );
+    const { privateKey, keyId } = loadPrivateKey(root.privateKeyPem, 'root');
+    writeFileSync(join(dir, 'keys.json'), list);
+    writeFileSync(
+      join(dir, 'keys.json.sig'),
+      JSON.stringify({ keyId, signature: signBytes(list, privateKey) }),
+    );
+    writeFileSync(join(dir, 'root.keyring.json'), JSON.stringify({ keys: [root.key] }));
+    writeFileSync(join(dir, 'feed.key'), feedKey.privateKeyPem);
+
+    store = await openTestStore('sqlite');
+    staff = (await seedOrg(store.db, 'Vendor')).apiTokens['vendor-staff'];
+    server = await serveWith({
+      packKeys: [join(dir, 'keys.json')],
+      rootKeyrings: [join(dir, 'root.keyring.json')],
+      feedKey: join(dir, 'feed.key'),
+    });
+  });
+  /** The hub over the test store on a free port, with pack settings read as `serve` reads them. */
+  async function serveWith(options: PackOptionValues): Promise<Listening> {
+    const deps: HubDeps = {
+      db: store.db,
+      config: { ...defaultHubConfig(store.location.dataDir), packs: await loadPackSettings(options) },
+      now: () => new Date(),
+    };
+    return listenApp(createApp(deps, hubModules(deps), { log: () => undefined }), '127.0.0.1', 0);
+  }
+  afterAll(async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    await server?.close();
+    await store?.cleanup();
+  });
+
+  it('installs a pack uploaded to the hub, then reports the feed not modified', async () => {
+    const archive = await packArchiveBytes(
+      'acme-2026',
+      { indicators: [sha256Indicator('loader', 'e'.repeat(64))] },
+      { key: packKey, sequence: 3 },
+    );
+    const uploaded = await fetch(`${server.url}/api/v1/packs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/gzip' },
+      body: new Uint8Array(archive),
+    });
+    expect(uploaded.status).toBe(201);
+    const home = mkdtempSync(join(tmpdir(), 'chainsweep-agent-home-'));
+    const feed = `${server.url}/feed/`;
+    const args = ['packs', 'update', '--feed', feed, '--root-keyring', join(dir, 'root.keyring.json')];
+    const first = await chainsweep(args, home);
+    expect(first.stdout).toMatch(/installed\s+acme-2026: installed #3/);
+    expect(first.code).toBe(0);
+    const second = await chainsweep(args, home);
+    expect(second.stdout).toContain(`${feed}: not modified`);
+    expect(second.code).toBe(0);
+    expect(existsSync(join(home, 'packs', 'acme-2026', '3', 'manifest.json'))).toBe(true);
+
+    // A hub trusting a plain keyring serves no key list: an agent given the hub's keys with --keyring
+    // installs the pack, and later commands trust it; an agent without them refuses the index.
+    writeFileSync(join(dir, 'hub.keyring.json'), JSON.stringify({ keys: [packKey.key, feedKey.key] }));
+    const plain = await serveWith({
+      packKeys: [join(dir, 'hub.keyring.json')],
+      feedKey: join(dir, 'feed.key'),
+    });
+    try {
+      const plainFeed = `${plain.url}/feed/`;
+      const pinned = mkdtempSync(join(tmpdir(), 'chainsweep-agent-home-'));
+      const byKeyring = await chainsweep(
+        ['packs', 'update', '--feed', plainFeed, '--keyring', join(dir, 'hub.keyring.json')],
+        pinned,
+      );
+      expect(byKeyring.stdout).toMatch(/installed\s+acme-2026: installed #3/);
+      expect((await chainsweep(['packs', 'list'], pinned)).stdout).toMatch(/acme-2026/);
+      const stranger = await chainsweep(
+        ['packs', 'update', '--feed', plainFeed],
+        mkdtempSync(join(tmpdir(), 'cs-')),
+      );
+      expect(stranger.stdout).toMatch(/refused .*latest\.json: signed by unknown key/);
+      expect(stranger.code).toBe(2);
+    } finally {
+      await plain.close();
+    }
+  });
+});
