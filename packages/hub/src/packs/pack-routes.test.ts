@@ -5,12 +5,18 @@ import { loadPrivateKey } from 'chainsweep/packs/keys.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOrg } from '../auth/orgs.js';
 import { recomputeHostState } from '../fleet/states.js';
-import type { Db } from '../store/db.js';
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
 import { type SeededOrg, seedOrg, type TestApp, testApp } from '../testing/test-hub.js';
 import { DEFAULT_PACK_SETTINGS, type PackSettings } from './pack-settings.js';
 import { runRetroHunt } from './retro-hunt.js';
-import { affectedApp, packArchiveBytes, sha256Indicator, type TestKey, testKey } from './test-packs.js';
+import {
+  affectedApp,
+  packArchiveBytes,
+  sha256Indicator,
+  storeHost,
+  type TestKey,
+  testKey,
+} from './test-packs.js';
 
 const BAD = 'c'.repeat(64);
 const OTHER = 'd'.repeat(64);
@@ -21,53 +27,6 @@ function settingsFor(packKey: TestKey, feedKey?: TestKey): PackSettings {
     keyring: [packKey.key],
     ...(feedKey ? { feedKey: loadPrivateKey(feedKey.privateKeyPem, 'feed key') } : {}),
   };
-}
-
-/** A host with stored facts, as ingestion leaves it: the host row, its latest report, apps and files. */
-async function storeHost(
-  db: Db,
-  orgId: string,
-  facts: { name: string; os?: string; apps?: { name: string; version: string }[]; files?: object[] },
-): Promise<string> {
-  const hostId = randomUUID();
-  const reportId = randomUUID();
-  const at = new Date().toISOString();
-  await db.run(
-    `INSERT INTO hosts (id, org_id, claimed_host_id, hostname, hostname_key, os_family, state, base_state, state_since, last_report_at, apps_report_id, files_report_id)
-     VALUES (?, ?, ?, ?, ?, ?, 'clean', 'clean', ?, ?, ?, ?)`,
-    [hostId, orgId, randomUUID(), facts.name, facts.name, facts.os ?? 'windows', at, at, reportId, reportId],
-  );
-  await db.run(
-    `INSERT INTO reports (id, org_id, report_id, host_id, origin, command, tool_version, hostname, received_at, started_at, finished_at, observed_at, outcome, size_bytes, findings_count, packs, coverage)
-     VALUES (?, ?, ?, ?, 'agent', 'scan', '0.1.0', ?, ?, ?, ?, ?, 'complete', 1, 0, '[]', '[]')`,
-    [reportId, orgId, randomUUID(), hostId, facts.name, at, at, at, at],
-  );
-  for (const [position, app] of (facts.apps ?? []).entries()) {
-    const fact = { ...app, source: 'windows-uninstall', location: `HKLM\\Uninstall\\${app.name}` };
-    await db.run(
-      `INSERT INTO host_apps (org_id, host_id, position, name, name_key, version, source, location, app)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        orgId,
-        hostId,
-        position,
-        app.name,
-        app.name.toLowerCase(),
-        app.version,
-        fact.source,
-        fact.location,
-        JSON.stringify(fact),
-      ],
-    );
-  }
-  for (const [position, file] of (facts.files ?? []).entries()) {
-    const f = file as { path: string; size?: number; sha256?: string };
-    await db.run(
-      'INSERT INTO host_files (org_id, host_id, position, path, size, sha256) VALUES (?, ?, ?, ?, ?, ?)',
-      [orgId, hostId, position, f.path, f.size ?? null, f.sha256 ?? null],
-    );
-  }
-  return hostId;
 }
 
 async function waitForRun(hub: TestApp, token: string, href: string) {

@@ -1,5 +1,6 @@
 /** @module Signed pack archives made with throwaway keys, for the hub's pack tests. */
 
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { generateSigningKey, type TrustedKey } from 'chainsweep/packs/keys.js';
 import { readPackContent } from 'chainsweep/packs/pack-content.js';
 import { signPack } from 'chainsweep/packs/sign-pack.js';
 import { verifyPackArchive } from 'chainsweep/packs/verify-pack.js';
+import type { Db } from '../store/db.js';
 
 /** A signing key pair as `packs keygen` makes one. */
 export interface TestKey {
@@ -77,4 +79,51 @@ export function affectedApp(id: string, name: string, affected: string[], fixed:
     title: `${name} is trojanized`,
     references: [],
   };
+}
+
+/** A host with stored facts, as ingestion leaves it: the host row, its latest report, apps and files. */
+export async function storeHost(
+  db: Db,
+  orgId: string,
+  facts: { name: string; os?: string; apps?: { name: string; version: string }[]; files?: object[] },
+): Promise<string> {
+  const hostId = randomUUID();
+  const reportId = randomUUID();
+  const at = new Date().toISOString();
+  await db.run(
+    `INSERT INTO hosts (id, org_id, claimed_host_id, hostname, hostname_key, os_family, state, base_state, state_since, last_report_at, apps_report_id, files_report_id)
+     VALUES (?, ?, ?, ?, ?, ?, 'clean', 'clean', ?, ?, ?, ?)`,
+    [hostId, orgId, randomUUID(), facts.name, facts.name, facts.os ?? 'windows', at, at, reportId, reportId],
+  );
+  await db.run(
+    `INSERT INTO reports (id, org_id, report_id, host_id, origin, command, tool_version, hostname, received_at, started_at, finished_at, observed_at, outcome, size_bytes, findings_count, packs, coverage)
+     VALUES (?, ?, ?, ?, 'agent', 'scan', '0.1.0', ?, ?, ?, ?, ?, 'complete', 1, 0, '[]', '[]')`,
+    [reportId, orgId, randomUUID(), hostId, facts.name, at, at, at, at],
+  );
+  for (const [position, app] of (facts.apps ?? []).entries()) {
+    const fact = { ...app, source: 'windows-uninstall', location: `HKLM\\Uninstall\\${app.name}` };
+    await db.run(
+      `INSERT INTO host_apps (org_id, host_id, position, name, name_key, version, source, location, app)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        orgId,
+        hostId,
+        position,
+        app.name,
+        app.name.toLowerCase(),
+        app.version,
+        fact.source,
+        fact.location,
+        JSON.stringify(fact),
+      ],
+    );
+  }
+  for (const [position, file] of (facts.files ?? []).entries()) {
+    const f = file as { path: string; size?: number; sha256?: string };
+    await db.run(
+      'INSERT INTO host_files (org_id, host_id, position, path, size, sha256) VALUES (?, ?, ?, ?, ?, ?)',
+      [orgId, hostId, position, f.path, f.size ?? null, f.sha256 ?? null],
+    );
+  }
+  return hostId;
 }
