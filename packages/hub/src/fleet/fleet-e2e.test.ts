@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
+
+/** The root package's image builder (outside this package's sources, so loaded at run time). */
+async function affectedWindowsImage(): Promise<string> {
+  const path = new URL('../../../../src/testing/remediate-image.js', import.meta.url).href;
+  const module = (await import(path)) as { windowsImage(at?: string): string };
+  return module.windowsImage(mkdtempSync(join(tmpdir(), 'chainsweep-affected-')));
+}
+
+describe('fleet end to end', () => {
+  let serve: ServeProcess | undefined;
+  afterEach(async () => {
+    serve?.child.kill('SIGTERM');
+    await serve?.exited;
+  });
+
+  it('shows one affected and one clean host after two agents report from real scans', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'chainsweep-hub-data-'));
+    expect((await runHubCli(['hub', '--data', data, 'org', 'add', 'Acme'])).code).toBe(0);
+    const enrol = await runHubCli([
+      'hub',
+      '--data',
+      data,
+      'token',
+      'add',
+      '--org',
+      'Acme',
+      '--kind',
+      'enrol',
+    ]);
+    const api = await runHubCli([
+      'hub',
+      '--data',
+      data,
+      'token',
+      'add',
+      '--org',
+      'Acme',
+      '--kind',
+      'api',
+      '--role',
+      'org-member',
+    ]);
+    expect([enrol.code, api.code]).toEqual([0, 0]);
+    serve = await startServe(['--data', data, '--listen', '127.0.0.1:0']);
+    const affected = await affectedWindowsImage();
+    const clean = mkdtempSync(join(tmpdir(), 'chainsweep-clean-'));
+    writeFileSync(join(clean, 'notes.txt'), 'nothing to see');
+    for (const [name, image] of [
+      ['affected', affected],
+      ['clean', clean],
+    ] as const) {
+      const state = mkdtempSync(join(tmpdir(), `chainsweep-agent-${name}-`));
+      const run = await runHubCli([
+        'agent',
+        '--hub',
+        serve.url,
+        '--enrol',
+        enrol.stdout.trim(),
+        '--state',
+        state,
+        '--once',
+        '--retries',
+        '0',
+        '--',
+        '--root',
+        image,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const get = async (path: string) => {
+      const res = await fetch(`${serve?.url}${path}`, {
+        headers: { authorization: `Bearer ${api.stdout.trim()}` },
+      });
+      expect(res.status).toBe(200);
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON the hub answers
+      return (await res.json()) as Record<string, any>;
+    };
+    const summary = await get('/api/v1/fleet/summary');
+    expect(summary.total).toBe(2);
+    expect(summary.counts).toMatchObject({ affected: 1, clean: 1 });
+    const [host] = (await get('/api/v1/hosts?state=affected')).hosts;
+    const detail = await get(`/api/v1/hosts/${host.id}`);
+    expect(detail.evidence.affected[0]).toMatchObject({
+      app: '3CX Desktop App',
+      version: '18.12.416',
+      packId: '3cx-2023',
+    });
+    expect(detail.evidence.affected[0].packSequence).toBeGreaterThan(0);
+    expect(detail.verdicts.some((v: { verdict: string }) => v.verdict === 'affected')).toBe(true);
+    expect(detail.reports[0]).toMatchObject({ command: 'scan', outcome: 'complete' });
+    const byApp = await get('/api/v1/hosts?app=3CX%20Desktop%20App&version=18.12.416');
+    expect(byApp.hosts.map((h: { id: string }) => h.id)).toEqual([host.id]);
+  }, 120_000);
+});
