@@ -14,6 +14,7 @@ import { archivePath, currentPublication, etagOf, publishFromStore } from './hub
 import { insertPack, listPacks, PACKS_LOCK, packWithArchive } from './hub-pack-store.js';
 import { DEFAULT_PACK_SETTINGS } from './pack-settings.js';
 import {
+  CLAIM_TIMEOUT_MS,
   getRun,
   pendingRuns,
   queueRetroHunt,
@@ -166,14 +167,17 @@ export function packRoutes(deps: HubDeps): RouteModule {
     return conditional(c, bytes, etagOf(bytes), 'application/json', 'no-cache');
   }
 
-  // Runs a process left unfinished (killed, or shut down mid-run) are taken up again when this one starts.
-  setImmediate(() => {
+  // Runs a process left unfinished (killed, or shut down mid-run) are taken up when this one starts, and
+  // whenever their claim lapses while it runs.
+  const resume = () => {
     pendingRuns(deps.db, deps.now())
       .then((ids) => {
         for (const id of ids) kick(id);
       })
       .catch(() => undefined);
-  });
+  };
+  setImmediate(resume);
+  setInterval(resume, CLAIM_TIMEOUT_MS).unref();
 
   return { routes, openapi: packOpenApi() };
 }
