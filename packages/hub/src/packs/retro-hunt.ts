@@ -8,6 +8,7 @@ import type { Db, SqlValue } from '../store/db.js';
 import { packWithArchive } from './hub-pack-store.js';
 import type { PackSettings } from './pack-settings.js';
 import {
+  appNameKeys,
   compilePackMatchers,
   type FileFact,
   type HostFacts,
@@ -230,9 +231,11 @@ async function judgeBatch(db: Db, hosts: readonly HostRow[], matchers: PackMatch
   const marks = hosts.map(() => '?').join(', ');
   const ids = hosts.map((h) => h.id);
   if (matchers.apps.length > 0) {
+    const names = appNameKeys(matchers);
+    const byName = names ? ` AND name_key IN (${names.map(() => '?').join(', ')})` : '';
     const rows = await db.all<{ host_id: string; app: string }>(
-      `SELECT host_id, app FROM host_apps WHERE host_id IN (${marks}) ORDER BY host_id, position`,
-      ids,
+      `SELECT host_id, app FROM host_apps WHERE host_id IN (${marks})${byName} ORDER BY host_id, position`,
+      [...ids, ...(names ?? [])],
     );
     for (const row of rows) push(apps, row.host_id, JSON.parse(row.app) as InstalledApp);
   }

@@ -1,6 +1,12 @@
 import type { InstalledApp } from 'chainsweep/core/app.js';
 import { describe, expect, it } from 'vitest';
-import { compilePackMatchers, type HostFacts, judgeHostFacts, needsEveryFile } from './retro-match.js';
+import {
+  appNameKeys,
+  compilePackMatchers,
+  type HostFacts,
+  judgeHostFacts,
+  needsEveryFile,
+} from './retro-match.js';
 import { affectedApp, intelOf, packArchiveBytes, sha256Indicator, testKey } from './test-packs.js';
 
 const BAD = 'a'.repeat(64);
@@ -78,10 +84,22 @@ describe('judgeHostFacts', () => {
       },
     });
     expect(judgeHostFacts(host('h2', { apps: [app('Acme Desktop', '1.2.4')] }), matchers)).toEqual([]);
+    expect(appNameKeys(matchers)).toEqual(['acme desktop']);
     // The entry is for Windows: the same app on a Mac is not judged.
     expect(
       judgeHostFacts(host('h3', { os: 'macos', apps: [app('Acme Desktop', '1.2.3')] }), matchers),
     ).toEqual([]);
+  });
+
+  it('reads every stored app when an entry can match an app of any name (by path or bundle id)', async () => {
+    const byPath = {
+      ...affectedApp('acme-desktop', 'Acme Desktop', ['1.2.3']),
+      match: { names: ['Acme Desktop'], paths: ['**/Programs/AcmeDesktop'] },
+    };
+    const matchers = await matchersFor({ apps: [byPath] });
+    expect(appNameKeys(matchers)).toBeUndefined();
+    const renamed = { ...app('ACME Telephony', '1.2.3'), installLocation: 'C:/Users/a/Programs/AcmeDesktop' };
+    expect(judgeHostFacts(host('h1', { apps: [renamed] }), matchers)).toHaveLength(1);
   });
 
   it('matches file-name indicators on stored paths written with either slash', async () => {

@@ -54,6 +54,17 @@ export function compilePackMatchers(intel: IntelSet, pack: { id: string; sequenc
   };
 }
 
+/**
+ * The lowercase names a host's apps must have for the pack to judge them, when every entry matches by name
+ * only (bundle ids and paths can describe an app of any name): the stored apps worth reading. Undefined when
+ * every app must be read.
+ */
+export function appNameKeys(matchers: PackMatchers): string[] | undefined {
+  if (matchers.apps.some((e) => e.match.bundleIds?.length || e.match.paths?.length || !e.match.names?.length))
+    return undefined;
+  return [...new Set(matchers.apps.flatMap((e) => (e.match.names ?? []).map((n) => n.toLowerCase())))];
+}
+
 /** True when judging a host needs every stored file (the pack has name rules), not only digest hits. */
 export function needsEveryFile(matchers: PackMatchers): boolean {
   return matchers.names.size > 0;
