@@ -1,3 +1,4 @@
+import { fingerprint, hostFingerprint } from 'chainsweep/core/finding.js';
 import { loadPrivateKey } from 'chainsweep/packs/keys.js';
 import { verifyPackArchive } from 'chainsweep/packs/verify-pack.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -81,6 +82,29 @@ describe.each(DIALECTS)('retro-hunt runs on %s', (dialect) => {
       "SELECT id FROM hosts WHERE state = 'hits'",
     );
     expect(hosts.map((h) => h.id).sort()).toEqual([...flagged].sort());
+  });
+
+  it('adds nothing for a finding the host already holds from its own agent', async () => {
+    const [host] = flagged;
+    const row = await store.db.get<{ org_id: string; files_report_id: string; path: string }>(
+      'SELECT h.org_id, h.files_report_id, f.path FROM hosts h JOIN host_files f ON f.host_id = h.id WHERE h.id = ?',
+      [host as string],
+    );
+    const fp = hostFingerprint(host as string, fingerprint('acme', 'x', row?.path as string));
+    await store.db.run(
+      `INSERT INTO findings (org_id, host_id, report_id, origin, fingerprint, kind, indicator_id, pack_id, severity, title, subject, evidence, observed_at, current, created_at)
+       VALUES (?, ?, ?, 'agent', ?, 'sha256', 'x', 'acme', 'critical', 't', '{}', '{}', ?, 1, ?)`,
+      [
+        row?.org_id as string,
+        host as string,
+        row?.files_report_id as string,
+        fp,
+        new Date().toISOString(),
+        new Date().toISOString(),
+      ],
+    );
+    expect(await runRetroHunt(context(store.db), runId)).toMatchObject({ hostsFlagged: 2, findingsAdded: 2 });
+    expect(await findingCount()).toBe(3);
   });
 
   it('leaves a live claim alone and takes over one whose process stopped, going on from its cursor', async () => {
