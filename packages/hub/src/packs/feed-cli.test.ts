@@ -10,6 +10,7 @@ import { defaultHubConfig } from '../config.js';
 import type { HubDeps } from '../http/hub-env.js';
 import { hubModules } from '../modules.js';
 import { type Listening, listenApp } from '../serve.js';
+import { runHubCli, startServe } from '../testing/run-hub-cli.js';
 import { openTestStore, type TestStore } from '../testing/test-db.js';
 import { seedOrg } from '../testing/test-hub.js';
 import { loadPackSettings, type PackOptionValues } from './pack-settings.js';
@@ -130,5 +131,35 @@ describe('the hub feed, read by the real chainsweep packs update', () => {
     } finally {
       await plain.close();
     }
+  });
+
+  it('is configured by chainsweep serve --pack-keys, --root-keyring and --feed-key', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'chainsweep-hub-serve-'));
+    const common = ['--data', data, '--listen', '127.0.0.1:0'];
+    const hub = await startServe([
+      ...common,
+      '--pack-keys',
+      join(dir, 'keys.json'),
+      '--root-keyring',
+      join(dir, 'root.keyring.json'),
+      '--feed-key',
+      join(dir, 'feed.key'),
+    ]);
+    try {
+      const latest = await fetch(`${hub.url}/feed/latest.json`);
+      expect(latest.status).toBe(200);
+      expect(((await latest.json()) as { packs: unknown[] }).packs).toEqual([]);
+      expect((await fetch(`${hub.url}/feed/keys.json`)).status).toBe(200);
+    } finally {
+      hub.child.kill('SIGTERM');
+      await hub.exited;
+    }
+    // A key list its roots do not vouch for, and a feed key that is not a key, stop serve with one line.
+    const unvouched = await runHubCli(['serve', ...common, '--pack-keys', join(dir, 'keys.json')]);
+    expect(unvouched.code).toBe(2);
+    expect(unvouched.stderr).toMatch(/keys\.json: signed by unknown key .*not a pinned root key/);
+    const badKey = await runHubCli(['serve', ...common, '--feed-key', join(dir, 'keys.json')]);
+    expect(badKey.code).toBe(2);
+    expect(badKey.stderr).toMatch(/--feed-key .*keys\.json: not a PEM private key/);
   });
 });
