@@ -1,4 +1,7 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runHubCli, type ServeProcess, startServe } from './testing/run-hub-cli.js';
 import { DIALECTS, openTestStore, TEST_POSTGRES_URL, type TestStore } from './testing/test-db.js';
@@ -174,6 +177,30 @@ describe.each(DIALECTS)('chainsweep hub and serve on %s', (dialect) => {
 });
 
 describe('chainsweep hub and serve usage', () => {
+  it('exits 2 with one line when the data folder or its database is unusable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chainsweep-hub-bad-'));
+    await writeFile(join(dir, 'file'), 'x');
+    await mkdir(join(dir, 'junk'));
+    await writeFile(
+      join(dir, 'junk', 'hub.db'),
+      'this is not a database, just some text that is long enough'.repeat(100),
+    );
+    try {
+      for (const args of [
+        ['hub', '--data', join(dir, 'file'), 'org', 'list'],
+        ['serve', '--data', join(dir, 'file', 'sub'), '--listen', '127.0.0.1:0'],
+        ['hub', '--data', join(dir, 'junk'), 'org', 'list'],
+        ['hub', '--data', dir, '--db', 'postgres://postgres@127.0.0.1:1/test', 'org', 'list'],
+      ]) {
+        const run = await runHubCli(args);
+        expect({ args, code: run.code }).toEqual({ args, code: 2 });
+        expect(oneLine(run.stderr)).toBe(true);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 with one line for bad usage', async () => {
     for (const args of [
       ['serve'],

@@ -23,21 +23,31 @@ export async function runHubCommand(command: 'serve' | 'hub', args: string[], io
   }
 }
 
+/** Driver errors about the store itself (not a bug in the hub): unreachable, missing, refused, not a database. */
+const STORE_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  '3D000', // PostgreSQL: no such database
+  '3F000', // no such schema
+  '28P01', // wrong password
+  '28000', // no such role or not allowed
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOTADB',
+  'SQLITE_READONLY',
+  'SQLITE_CORRUPT',
+]);
+
 /** The one line to print for an error the user can act on; undefined for a bug. */
 function userMessage(error: unknown): string | undefined {
   if (error instanceof UserError || error instanceof SchemaTooNewError) return error.message;
   if (error instanceof HttpError) return `${error.message}${error.field ? ` (${error.field})` : ''}`;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return (error as Error).message;
-  if (
-    code === 'ECONNREFUSED' ||
-    code === 'ENOTFOUND' ||
-    code === '3D000' ||
-    code === '28P01' ||
-    code === 'EADDRINUSE' ||
-    code === 'EACCES' ||
-    code === 'EADDRNOTAVAIL'
-  )
-    return `${(error as Error).message.split('\n')[0]}`;
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  const firstLine = () => (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return firstLine();
+  // A system call that failed on the data folder or the listening address (ENOTDIR, EACCES, EADDRINUSE, ...).
+  if (typeof syscall === 'string' && typeof code === 'string') return firstLine();
+  if (typeof code === 'string' && STORE_ERRORS.has(code)) return `the store: ${firstLine()}`;
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { LOGIN_LIMIT, loginKeys, settleLoginSuccess, takeLoginAttempt } from '../auth/login-limit.js';
+import { decoyHash } from '../auth/passwords.js';
 import { principalOfSession } from '../auth/principal.js';
 import { endSession, login } from '../auth/sessions.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
@@ -23,6 +24,8 @@ const cookieOptions = (c: Context<HubEnv>, client: ClientView) => ({
  * (`LOGIN_LIMIT`, the address as `client` sees it), with the counters in the store so every hub process on one database shares them.
  */
 export function sessionRoutes(deps: HubDeps, client: ClientView = directClient): RouteModule {
+  // The decoy hash for unknown emails is made now, so the first such sign-in takes no longer than the rest.
+  decoyHash().catch(() => undefined);
   const routes = new Hono<HubEnv>()
     .post('/api/v1/session', async (c) => {
       const body = await readJsonObject(c);
