@@ -122,7 +122,7 @@ export async function ingestReport(
       await storeReport(tx, input, now, defaultStaleDays);
       return { ...result, duplicate: false };
     },
-    { lock: lockOf(`${orgId}\0${report.host.hostId}`) },
+    { lock: lockOf(orgId) },
   );
 }
 

@@ -21,7 +21,7 @@ async function retryable<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === '40001' || code === '40P01' || code === 'SQLITE_BUSY')
+    if (code === '40001' || code === '40P01' || code === '53200' || code === 'SQLITE_BUSY')
       throw new HttpError(503, 'BUSY', 'the store is busy; send again', { headers: { 'Retry-After': '1' } });
     throw error;
   }

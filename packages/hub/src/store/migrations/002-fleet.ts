@@ -121,8 +121,8 @@ CREATE TABLE host_files (
   PRIMARY KEY (host_id, position)
 );
 CREATE INDEX host_files_sha256 ON host_files (sha256);
-CREATE INDEX host_files_sha1 ON host_files (sha1);
-CREATE INDEX host_files_md5 ON host_files (md5);
+CREATE INDEX host_files_sha1 ON host_files (sha1) WHERE sha1 IS NOT NULL;
+CREATE INDEX host_files_md5 ON host_files (md5) WHERE md5 IS NOT NULL;
 
 CREATE TABLE host_addresses (
   org_id TEXT NOT NULL REFERENCES orgs (id),
