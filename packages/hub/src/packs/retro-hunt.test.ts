@@ -82,6 +82,10 @@ describe.each(DIALECTS)('retro-hunt runs on %s', (dialect) => {
       "SELECT id FROM hosts WHERE state = 'hits'",
     );
     expect(hosts.map((h) => h.id).sort()).toEqual([...flagged].sort());
+    // Killed after its hosts committed but before the cursor did: judged again, nothing is added or counted twice.
+    await store.db.run("UPDATE retro_hunts SET status = 'queued', cursor_host = NULL, hosts_checked = 0");
+    expect(await runRetroHunt(context(other), runId)).toMatchObject({ hostsChecked: 7, hostsFlagged: 3 });
+    expect(await findingCount()).toBe(3);
   });
 
   it('adds nothing for a finding the host already holds from its own agent', async () => {

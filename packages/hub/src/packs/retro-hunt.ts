@@ -159,24 +159,36 @@ export async function runRetroHunt(ctx: RetroHuntContext, runId: string): Promis
       if (hosts.length === 0) break;
       const judged = await judgeBatch(ctx.db, hosts, matchers);
       cursor = (hosts.at(-1) as HostRow).id;
-      const owned = await ctx.db.transaction(async (tx) => {
-        const still = await tx.get('SELECT 1 AS ok FROM retro_hunts WHERE id = ? AND claimed_by = ?', [
-          runId,
-          worker,
-        ]);
-        if (!still) return false;
-        const { flagged, added, byOrg } = await writeFindings(tx, judged, matchers, ctx);
-        for (const [orgId, counts] of byOrg)
+      // Each flagged host commits on its own (small transactions, cheap to retry on a conflict with ingestion);
+      // the cursor and the count of hosts checked commit after the batch. A host judged again after a crash
+      // adds nothing (its findings are held), so nothing is counted twice.
+      const owns = async (tx: Db) =>
+        Boolean(
+          await tx.get('SELECT 1 AS ok FROM retro_hunts WHERE id = ? AND claimed_by = ?', [runId, worker]),
+        );
+      const checked = new Map<string, number>();
+      for (const one of judged) {
+        checked.set(one.host.org_id, (checked.get(one.host.org_id) ?? 0) + 1);
+        if (one.findings.length === 0) continue;
+        const mine = await ctx.db.transaction(async (tx) => {
+          if (!(await owns(tx))) return false;
+          const added = await writeHostFindings(tx, one, matchers, ctx);
+          if (added === 0) return true;
+          await countOrg(tx, runId, one.host.org_id, 0, 1);
           await tx.run(
-            `INSERT INTO retro_hunt_orgs (run_id, org_id, hosts_checked, hosts_flagged) VALUES (?, ?, ?, ?)
-             ON CONFLICT (run_id, org_id) DO UPDATE SET hosts_checked = retro_hunt_orgs.hosts_checked + excluded.hosts_checked,
-             hosts_flagged = retro_hunt_orgs.hosts_flagged + excluded.hosts_flagged`,
-            [runId, orgId, counts.checked, counts.flagged],
+            'UPDATE retro_hunts SET hosts_flagged = hosts_flagged + 1, findings_added = findings_added + ?, heartbeat_at = ? WHERE id = ?',
+            [added, ctx.now().toISOString(), runId],
           );
+          return true;
+        });
+        if (!mine) return undefined;
+      }
+      const owned = await ctx.db.transaction(async (tx) => {
+        if (!(await owns(tx))) return false;
+        for (const [orgId, n] of checked) await countOrg(tx, runId, orgId, n, 0);
         await tx.run(
-          `UPDATE retro_hunts SET cursor_host = ?, heartbeat_at = ?, hosts_checked = hosts_checked + ?,
-           hosts_flagged = hosts_flagged + ?, findings_added = findings_added + ? WHERE id = ?`,
-          [cursor, ctx.now().toISOString(), hosts.length, flagged, added, runId],
+          'UPDATE retro_hunts SET cursor_host = ?, heartbeat_at = ?, hosts_checked = hosts_checked + ? WHERE id = ?',
+          [cursor, ctx.now().toISOString(), hosts.length, runId],
         );
         return true;
       });
@@ -283,67 +295,71 @@ async function judgeBatch(db: Db, hosts: readonly HostRow[], matchers: PackMatch
 }
 
 /**
- * Writes each finding a host does not hold already (for the same report, or among the findings its state rests
- * on, from its agent or an earlier run), then re-derives the state of every host that gained one, which also
- * marks the new findings current.
+ * Writes each finding the host does not hold already (for the same report, or among the findings its state rests
+ * on, from its agent or an earlier run) and, when it gained one, re-derives its state (which also marks the new
+ * findings current). Returns the number added.
  */
-async function writeFindings(
+async function writeHostFindings(
   tx: Db,
-  judged: readonly JudgedHost[],
+  { host, findings }: JudgedHost,
   matchers: PackMatchers,
   ctx: RetroHuntContext,
-): Promise<{ flagged: number; added: number; byOrg: Map<string, { checked: number; flagged: number }> }> {
-  const byOrg = new Map<string, { checked: number; flagged: number }>();
-  let flagged = 0;
-  let added = 0;
+): Promise<number> {
   const now = ctx.now().toISOString();
-  for (const { host, findings } of judged) {
-    const counts = byOrg.get(host.org_id) ?? { checked: 0, flagged: 0 };
-    counts.checked += 1;
-    byOrg.set(host.org_id, counts);
-    let gained = 0;
-    for (const { finding, reportId } of findings) {
-      const held = await tx.get(
-        'SELECT 1 AS held FROM findings WHERE host_id = ? AND fingerprint = ? AND (report_id = ? OR current = 1)',
-        [host.id, finding.fingerprint, reportId],
-      );
-      if (held) continue;
-      const report = await tx.get<{ observed_at: string }>('SELECT observed_at FROM reports WHERE id = ?', [
-        reportId,
-      ]);
-      const values: SqlValue[] = [
-        host.org_id,
-        host.id,
-        reportId,
-        'retro-hunt',
-        finding.fingerprint,
-        finding.kind,
-        finding.indicatorId,
-        finding.packId,
-        matchers.sequence,
-        finding.severity,
-        finding.title,
-        JSON.stringify(finding.subject),
-        JSON.stringify(finding.evidence),
-        report?.observed_at ?? now,
-        0,
-        now,
-      ];
-      await tx.run(
-        `INSERT INTO findings (org_id, host_id, report_id, origin, fingerprint, kind, indicator_id, pack_id,
-         pack_sequence, severity, title, subject, evidence, observed_at, current, created_at)
-         VALUES (${values.map(() => '?').join(', ')})`,
-        values,
-      );
-      gained += 1;
-    }
-    if (gained === 0) continue;
-    added += gained;
-    flagged += 1;
-    counts.flagged += 1;
-    await ctx.recompute(tx, host.org_id, host.id);
+  let added = 0;
+  for (const { finding, reportId } of findings) {
+    const held = await tx.get(
+      'SELECT 1 AS held FROM findings WHERE host_id = ? AND fingerprint = ? AND (report_id = ? OR current = 1)',
+      [host.id, finding.fingerprint, reportId],
+    );
+    if (held) continue;
+    const report = await tx.get<{ observed_at: string }>('SELECT observed_at FROM reports WHERE id = ?', [
+      reportId,
+    ]);
+    const values: SqlValue[] = [
+      host.org_id,
+      host.id,
+      reportId,
+      'retro-hunt',
+      finding.fingerprint,
+      finding.kind,
+      finding.indicatorId,
+      finding.packId,
+      matchers.sequence,
+      finding.severity,
+      finding.title,
+      JSON.stringify(finding.subject),
+      JSON.stringify(finding.evidence),
+      report?.observed_at ?? now,
+      0,
+      now,
+    ];
+    await tx.run(
+      `INSERT INTO findings (org_id, host_id, report_id, origin, fingerprint, kind, indicator_id, pack_id,
+       pack_sequence, severity, title, subject, evidence, observed_at, current, created_at)
+       VALUES (${values.map(() => '?').join(', ')})`,
+      values,
+    );
+    added += 1;
   }
-  return { flagged, added, byOrg };
+  if (added > 0) await ctx.recompute(tx, host.org_id, host.id);
+  return added;
+}
+
+/** Adds to one organisation's counts of a run. */
+async function countOrg(
+  tx: Db,
+  runId: string,
+  orgId: string,
+  checked: number,
+  flagged: number,
+): Promise<void> {
+  await tx.run(
+    `INSERT INTO retro_hunt_orgs (run_id, org_id, hosts_checked, hosts_flagged) VALUES (?, ?, ?, ?)
+     ON CONFLICT (run_id, org_id) DO UPDATE SET hosts_checked = retro_hunt_orgs.hosts_checked + excluded.hosts_checked,
+     hosts_flagged = retro_hunt_orgs.hosts_flagged + excluded.hosts_flagged`,
+    [runId, orgId, checked, flagged],
+  );
 }
 
 async function finish(
