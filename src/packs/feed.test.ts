@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../core/errors.js';
 import { indicatorsFile, makeSignedPack } from '../testing/signed-pack.js';
 import { tempTree } from '../testing/temp-tree.js';
-import { publishFeed, updateFromFeed } from './feed.js';
+import { publishFeed, storedKeyList, updateFromFeed } from './feed.js';
 import { generateSigningKey, signBytes, type TrustedKey } from './keys.js';
 import { PackStore } from './pack-store.js';
 
@@ -137,5 +137,40 @@ describe('updateFromFeed and the validity window of the key that signs the index
       }),
     );
     expect(error.message).toMatch(/keys\.json: key old root expired on 2025-06-01/);
+  });
+});
+
+describe('a stored key list under a root other than the built-in ones', () => {
+  it('is kept when something checks it against the built-in roots', async () => {
+    const indexKey = generateSigningKey('index key');
+    const feed = await feedSignedBy('own-root', indexKey);
+    const rootKey = generateSigningKey('own root');
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 1,
+        version: 1,
+        expires: '2099-01-01T00:00:00Z',
+        keys: [],
+        revoked: [],
+      }),
+    );
+    writeFileSync(join(root, 'own-root', 'keys.json'), list);
+    writeFileSync(
+      join(root, 'own-root', 'keys.json.sig'),
+      JSON.stringify({
+        keyId: rootKey.key.keyId,
+        signature: signBytes(list, createPrivateKey(rootKey.privateKeyPem)),
+      }),
+    );
+    await updateFromFeed(feed.url, {
+      store: feed.store,
+      keyring: [feed.packKey, indexKey.key],
+      roots: [rootKey.key],
+      allowStale: false,
+    });
+    expect(storedKeyList(feed.store, [rootKey.key])?.version).toBe(1);
+    // Another reader that trusts only the built-in roots cannot verify it, and must not delete it.
+    expect(storedKeyList(feed.store, [])).toBeUndefined();
+    expect(storedKeyList(feed.store, [rootKey.key])?.version).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
@@ -364,7 +364,10 @@ export function storedKeyList(
   return readStoredKeyList(store, roots, now)?.list;
 }
 
-/** The stored key list and the root that signed it; one that no longer verifies is removed. */
+/**
+ * The stored key list and the root that signed it, when it verifies under `roots`. One that does not is ignored,
+ * never removed: a reader with other roots (the agent's own) may still trust it, and the next update replaces it.
+ */
 function readStoredKeyList(
   store: PackStore,
   roots: readonly TrustedKey[],
@@ -375,7 +378,6 @@ function readStoredKeyList(
   try {
     return verifyKeyList(readFileSync(path), readFileSync(`${path}.sig`), roots, now);
   } catch {
-    rmSync(path, { force: true });
     return undefined;
   }
 }
