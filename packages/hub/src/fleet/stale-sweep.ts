@@ -26,12 +26,17 @@ export async function refreshStaleHosts(
     const staleDays = org.stale_days ?? defaultStaleDays;
     const cutoff = new Date(now.getTime() - staleDays * MS_PER_DAY).toISOString();
     for (;;) {
-      const due = await db.all<{ id: string }>(
-        `SELECT id FROM hosts WHERE org_id = ? AND (
-            (base_state IN ('clean', 'partial') AND state <> 'stale' AND last_report_at <= ?)
-         OR (state = 'stale' AND last_report_at > ?)) LIMIT ${BATCH}`,
-        [org.id, cutoff, cutoff],
-      );
+      const due = [
+        ...(await db.all<{ id: string }>(
+          `SELECT id FROM hosts WHERE org_id = ? AND base_state IN ('clean', 'partial') AND state <> 'stale'
+              AND last_report_at <= ? LIMIT ${BATCH}`,
+          [org.id, cutoff],
+        )),
+        ...(await db.all<{ id: string }>(
+          `SELECT id FROM hosts WHERE org_id = ? AND state = 'stale' AND last_report_at > ? LIMIT ${BATCH}`,
+          [org.id, cutoff],
+        )),
+      ];
       if (due.length === 0) break;
       await db.transaction(async (tx) => {
         for (const { id } of due) await settle(tx, org.id, id, staleDays, cutoff, now.toISOString());

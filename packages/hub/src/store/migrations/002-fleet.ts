@@ -36,6 +36,8 @@ CREATE INDEX hosts_org_name ON hosts (org_id, hostname_key, id);
 CREATE INDEX hosts_state_name ON hosts (state, hostname_key, id);
 CREATE INDEX hosts_name ON hosts (hostname_key, id);
 CREATE INDEX hosts_org_base_report ON hosts (org_id, base_state, last_report_at);
+CREATE INDEX hosts_org_state_report ON hosts (org_id, state, last_report_at);
+CREATE INDEX hosts_cloned ON hosts (org_id) WHERE cloned = 1;
 
 CREATE TABLE reports (
   id TEXT PRIMARY KEY,
@@ -164,8 +166,8 @@ CREATE TABLE host_state_changes (
   report_id TEXT,
   evidence TEXT NOT NULL
 );
-CREATE INDEX host_state_changes_org_day ON host_state_changes (org_id, day);
-CREATE INDEX host_state_changes_day ON host_state_changes (day);
+CREATE INDEX host_state_changes_org_day ON host_state_changes (org_id, day, from_state, to_state);
+CREATE INDEX host_state_changes_day ON host_state_changes (day, from_state, to_state);
 CREATE INDEX host_state_changes_host ON host_state_changes (host_id, at);
 
 CREATE TABLE fleet_secrets (
