@@ -163,6 +163,20 @@ describe.each(DIALECTS)('fleet on %s', (dialect) => {
     expect((await hostRow(a.hostId))?.state).toBe('clean');
   });
 
+  it('does not let a claimed future time keep a host beaconed past its next clean scan', async () => {
+    const a = await enrol(hub.app, store.db, acme.orgId, newHostId(), 'a');
+    const future = '2099-01-01T00:00:00.000Z';
+    await upload(
+      hub.app,
+      a.credential,
+      huntReport(a.hostId, [logHit(undefined, 'akamaicontainer.com', future)], future),
+    );
+    expect((await hostRow(a.hostId))?.state).toBe('beaconed');
+    clock += 1000;
+    await upload(hub.app, a.credential, cleanReport(a.hostId, { finishedAt: iso() }));
+    expect((await hostRow(a.hostId))?.state).toBe('clean');
+  });
+
   it('marks clean hosts stale after the organisation’s days, not before, and keeps affected ones affected', async () => {
     await store.db.run('UPDATE orgs SET stale_days = 2 WHERE id = ?', [acme.orgId]);
     const quiet = await enrol(hub.app, store.db, acme.orgId, newHostId(), 'quiet');
