@@ -106,6 +106,44 @@ describe('validateReportBody', () => {
     expect(validateReportBody(encode(withPath))).toEqual({ ok: true, report: withPath });
   });
 
+  it('refuses a NUL in any string or key, naming the field, but not an escaped backslash before u0000', () => {
+    const nul = (edit: (r: ReturnType<typeof sampleReport>) => void) => {
+      const report = sampleReport({ findings: 2 });
+      edit(report);
+      return validateReportBody(encode(report));
+    };
+    expect(nul((r) => (r.host.hostname = 'evil\u0000name'))).toMatchObject({
+      ok: false,
+      code: 'NUL_CHARACTER',
+      field: 'host.hostname',
+    });
+    expect(nul((r) => (r.host.osRelease = '\u0000'))).toMatchObject({ field: 'host.osRelease' });
+    expect(nul((r) => ((r.findings[1] as { title: string }).title = 'x\u0000'))).toMatchObject({
+      field: 'findings[1].title',
+    });
+    expect(
+      nul((r) => ((r.packs[0] as { counts: Record<string, number> }).counts['a\u0000b'] = 1)),
+    ).toMatchObject({ code: 'NUL_CHARACTER', field: 'packs[0].counts' });
+    const escaped = sampleReport();
+    escaped.host.hostname = 'back\\u0000slash';
+    expect(validateReportBody(encode(escaped))).toEqual({ ok: true, report: escaped });
+  });
+
+  it('refuses C0 control characters and DEL in host.hostname', () => {
+    for (const bad of ['a\u001bb', 'a\nb', 'a\rb', 'a\u007fb', '\tx']) {
+      const report = sampleReport();
+      report.host.hostname = bad;
+      expect(validateReportBody(encode(report))).toMatchObject({
+        ok: false,
+        code: 'INVALID_REPORT',
+        field: 'host.hostname',
+      });
+    }
+    const fine = sampleReport();
+    fine.host.hostname = 'web-01.example \u00e9';
+    expect(validateReportBody(encode(fine))).toMatchObject({ ok: true });
+  });
+
   it('writes field paths in bracket and dot form', () => {
     expect(fieldPath(['findings', 3, 'severity'])).toBe('findings[3].severity');
     expect(fieldPath(['counts', 'a.b', 0])).toBe('counts["a.b"][0]');

@@ -35,6 +35,7 @@ export type ReportBodyErrorCode =
   | 'INVALID_JSON'
   | 'TOO_DEEP'
   | 'STRING_TOO_LONG'
+  | 'NUL_CHARACTER'
   | 'TOO_MANY_ITEMS'
   | 'TOO_MANY_FINDINGS'
   | 'INVALID_REPORT';
@@ -141,8 +142,8 @@ function fail(code: ReportBodyErrorCode, message: string, field?: string): Repor
 }
 
 /**
- * One pass over the JSON text for nesting depth, string length and array length; strings are skipped with
- * indexOf. JSON syntax errors are left to JSON.parse. With `tracking`, also keeps the path, to name the field
+ * One pass over the JSON text for nesting depth, string length, array length and NUL (`\u0000`, which no
+ * PostgreSQL text column stores) in a string or key; strings are skipped with indexOf. JSON syntax errors are left to JSON.parse. With `tracking`, also keeps the path, to name the field
  * at fault (run again only after a failure).
  */
 function checkStructure(
@@ -158,6 +159,8 @@ function checkStructure(
   const path: PropertyKey[] = [];
   let expectKey = false;
   let depth = 0;
+  // A raw NUL is invalid JSON (JSON.parse refuses it); an escaped one can only sit inside a string.
+  let nul = text.indexOf(NUL_ESCAPE);
   const failure = (code: ReportBodyErrorCode, message: string): ReportBodyResult =>
     tracking
       ? fail(code, message, path.length ? fieldPath(path) : undefined)
@@ -172,6 +175,12 @@ function checkStructure(
           'STRING_TOO_LONG',
           `a string of ${end - i - 1} characters, above the limit of ${maxStringLength}`,
         );
+      while (nul >= 0 && (nul < i || isEscapedBackslash(text, nul, i)))
+        nul = text.indexOf(NUL_ESCAPE, nul + 1);
+      if (nul >= 0 && nul < end) {
+        if (tracking && expectKey) path.length = depth - 1;
+        return failure('NUL_CHARACTER', `a ${expectKey ? 'key' : 'string'} holds a NUL character (\\u0000)`);
+      }
       if (tracking && expectKey) {
         path[depth - 1] = keyText(text.slice(i, end + 1));
         expectKey = false;
@@ -206,6 +215,15 @@ function checkStructure(
     }
   }
   return undefined;
+}
+
+const NUL_ESCAPE = '\\u0000';
+
+/** Whether the backslash at `at` is itself escaped: an odd run of backslashes since `start` precedes it. */
+function isEscapedBackslash(text: string, at: number, start: number): boolean {
+  let backslashes = 0;
+  while (at - 1 - backslashes > start && text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 /** The index of the quote that closes the string opening at `start`, or -1. */

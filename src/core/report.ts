@@ -55,7 +55,11 @@ export const HostInfoSchema = z.object({
   hostIdSource: HostIdSourceSchema,
   /** Why the machine's own id could not be used, when `hostIdSource` is `hostname-digest`, or a doubt about it. */
   hostIdProblem: z.string().max(500).optional(),
-  hostname: z.string().max(255),
+  /** The host's name; never a control character (C0 or DEL), which would forge lines in a terminal or a log. */
+  hostname: z
+    .string()
+    .max(255)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'control characters are not allowed in a hostname'),
   /** `linux`, `darwin`, `win32`, ... as Node names them; `unknown` for an image of no known system. */
   os: z.string().max(32),
   /** Live: the kernel's release (`os.release()`). Image: the version the image records, or `unknown`. */

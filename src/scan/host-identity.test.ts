@@ -99,6 +99,16 @@ describe('readHostIdentity from a Linux image', () => {
     }
   });
 
+  it('strips control characters from the hostname and version an image claims', async () => {
+    const image = tempTree({
+      'etc/os-release': 'ID=debian\nVERSION_ID="12\u0000\u001b[31m"\n',
+      'etc/hostname': 'evil\u001b[2J\rname\u007f\u0000\n',
+    });
+    const host = await readHostIdentity({ imageRoot: image });
+    expect(host).toMatchObject({ hostname: 'evil[2Jname', osRelease: '12[31m' });
+    expect(HostInfoSchema.parse(host)).toEqual(host);
+  });
+
   it('never cuts a hostname inside a surrogate pair', async () => {
     const image = tempTree({
       'etc/os-release': 'ID=debian\n',
