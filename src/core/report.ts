@@ -59,7 +59,7 @@ export const HostInfoSchema = z.object({
   hostname: z
     .string()
     .max(255)
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'control characters are not allowed in a hostname'),
+    .refine((name) => !hasControlCharacter(name), 'control characters are not allowed in a hostname'),
   /** `linux`, `darwin`, `win32`, ... as Node names them; `unknown` for an image of no known system. */
   os: z.string().max(32),
   /** Live: the kernel's release (`os.release()`). Image: the version the image records, or `unknown`. */
@@ -164,3 +164,12 @@ export const ReportSchema = z.object({
   }),
 });
 export type Report = z.infer<typeof ReportSchema>;
+
+/** Whether `text` holds a C0 control character or DEL. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}

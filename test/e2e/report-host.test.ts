@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Report, ReportSchema } from '../../src/core/report.js';
@@ -101,5 +101,19 @@ describe('the host a report describes (end to end)', () => {
     expect(hosts[1]).toEqual(hosts[0]);
     expect(hosts[2]).toEqual(hosts[0]);
     expect(hosts[0]?.hostId).toMatch(/^[0-9a-f-]{32,36}$/);
+  });
+  it('scan --root never carries a control character from a dpkg database into the report', async () => {
+    const image = linuxImage('0123456789abcdef0123456789abcdef', 'web-01');
+    mkdirSync(join(image, 'var/lib/dpkg'), { recursive: true });
+    writeFileSync(
+      join(image, 'var/lib/dpkg/status'),
+      'Package: ev\u0000il\u001b[2J\nStatus: install ok installed\nVersion: 1.0\u0000\u007f-1\n\nPackage: \u0000\nStatus: install ok installed\nVersion: 2\n',
+    );
+    const scan = await runCli(['scan', '--root', image, '--no-bundled', '--ioc', IOC, '--format', 'json']);
+    expect(scan.stdout).not.toMatch(/\\u00[01][0-9a-f]|\\u007f/i);
+    const report = reportOf(scan.stdout);
+    expect(report.inventory.apps.map((a) => [a.name, a.version])).toEqual([['evil[2J', '1.0-1']]);
+    const dpkg = report.coverage.find((c) => c.name === 'apps/dpkg');
+    expect(JSON.stringify(dpkg)).toMatch(/control-characters/);
   });
 });

@@ -1,4 +1,5 @@
 import type { AppCollector } from './app-collector.js';
+import { withCleanText } from './clean-app-text.js';
 import {
   apkCollector,
   dpkgCollector,
@@ -10,7 +11,7 @@ import { macosBundlesCollector } from './macos-bundles.js';
 import { windowsProgramsCollector } from './windows-programs.js';
 import { windowsUninstallCollector } from './windows-uninstall.js';
 
-/** Every application collector, in the order they run. */
+/** Every application collector, in the order they run, each with control characters kept out of its apps. */
 export const APP_COLLECTORS: readonly AppCollector[] = [
   windowsProgramsCollector,
   windowsUninstallCollector,
@@ -20,4 +21,4 @@ export const APP_COLLECTORS: readonly AppCollector[] = [
   pacmanCollector,
   apkCollector,
   homebrewCollector,
-];
+].map(withCleanText);
