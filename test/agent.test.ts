@@ -542,6 +542,64 @@ describe('chainsweep agent: retries', () => {
   });
 });
 
+describe('chainsweep agent: a report the hub fails on', () => {
+  it('sends newer reports past one the hub answers 500 for, then rejects it after 10 such cycles', async () => {
+    const hub = await fakeHub();
+    const { tree, state } = setup();
+    hub.defaultReport = status(500, {}, 'internal error');
+    const first = await agent(hub.url, state, tree, ['--enrol', 'tok', '--retries', '0', '--format', 'json']);
+    expect(first.code, first.stderr).toBe(0);
+    const poison = cycleOf(first.stdout).reports[0]?.reportId;
+    expect(spooled(state)).toHaveLength(1);
+    // Nothing else was taken in that cycle: a hub failing on everything is down, not failing on this report.
+    expect(existsSync(join(state, 'rejected')) ? readdirSync(join(state, 'rejected')) : []).toEqual([]);
+    hub.defaultReport = (res, body) =>
+      body?.reportId === poison ? status(500, {}, 'internal error')(res, body) : accept(res, body);
+    const sent: string[] = [];
+    for (let cycle = 1; cycle <= 10; cycle++) {
+      const before = hub.reports().length;
+      const run = await agent(hub.url, state, tree, ['--retries', '0', '--format', 'json']);
+      expect(run.code, run.stderr).toBe(0);
+      const made = cycleOf(run.stdout).reports[0];
+      expect(made?.result).toBe('sent');
+      sent.push(made?.reportId ?? '');
+      // The failing report goes first, once a cycle; the new one after it.
+      expect(
+        hub
+          .reports()
+          .slice(before)
+          .map((r) => r.json?.reportId),
+      ).toEqual([poison, made?.reportId]);
+      if (cycle < 10) {
+        expect(spooled(state).filter((n) => n.endsWith('.json.gz'))).toEqual([
+          expect.stringContaining(poison ?? '-'),
+        ]);
+        expect(run.stderr).toMatch(
+          new RegExp(`report ${poison} failed on the hub \\(${cycle} of 10 cycles\\)`),
+        );
+      } else {
+        expect(spooled(state)).toEqual([]);
+        expect(run.stderr).toMatch(/failed on the hub in 10 cycles.*1 rejected in all/);
+      }
+    }
+    const rejected = readdirSync(join(state, 'rejected'));
+    expect(rejected).toContainEqual(expect.stringMatching(`-${poison}\\.scan\\.json\\.gz$`));
+    const reason = JSON.parse(
+      readFileSync(join(state, 'rejected', rejected.find((n) => n.endsWith('.reason.json')) ?? ''), 'utf8'),
+    );
+    expect(reason).toMatchObject({
+      reportId: poison,
+      status: 500,
+      message: expect.stringContaining('internal error'),
+    });
+    expect(JSON.parse(readFileSync(join(state, 'counters.json'), 'utf8'))).toEqual({
+      dropped: 0,
+      rejected: 1,
+    });
+    expect(new Set(sent).size).toBe(10);
+  });
+});
+
 describe('chainsweep agent: hunting logs', () => {
   it('hunts --logs each cycle and uploads that report too', async () => {
     const hub = await fakeHub();

@@ -43,6 +43,8 @@ export interface AgentOptions {
   logs: string[];
   spoolLimits: SpoolLimits;
   retry: RetryPolicy;
+  /** Cycles in which the hub fails (5xx) on one report while taking others, before it moves to `rejected/` (10). */
+  maxServerFailures?: number;
   toolVersion: string;
   /** One line per event, for stderr. */
   log: (line: string) => void;
@@ -59,6 +61,16 @@ export interface ReportOutcome {
   findings: number;
   result: 'sent' | 'spooled' | 'rejected' | 'dropped' | 'lost';
   message?: string;
+}
+
+const DEFAULT_MAX_SERVER_FAILURES = 10;
+
+/**
+ * A 5xx that is the hub failing on the report itself; 502, 503 and 504 say the hub is down or busy, and every
+ * report would wait behind them alike.
+ */
+function failsOnTheHub(status: number): boolean {
+  return status >= 500 && status <= 599 && status !== 502 && status !== 503 && status !== 504;
 }
 
 /** What one cycle did, for `--format json` and the exit code. */
@@ -86,6 +98,10 @@ export class Agent {
   private unspooled: { outcome: ReportOutcome; gzipped: Buffer }[] = [];
   /** Reports the hub took from this process that the spool could not let go of: not sent twice by one process. */
   private readonly taken = new Set<string>();
+  /** Spooled reports the hub failed on (5xx) in this cycle: not sent again before the next cycle. */
+  private failedThisCycle = new Map<string, { entry: SpoolEntry; status: number; message: string }>();
+  /** Whether the hub took a report in this cycle: only then is a 5xx for another one held against that one. */
+  private tookThisCycle = false;
 
   constructor(private readonly options: AgentOptions) {
     this.spool = new Spool(options.folder, options.spoolLimits);
@@ -112,7 +128,10 @@ export class Agent {
       reports: [],
       spool: { reports: 0, bytes: 0, dropped: 0, rejected: 0 },
     };
+    this.failedThisCycle = new Map();
+    this.tookThisCycle = false;
     const finish = () => {
+      this.countServerFailures();
       result.enrolled = this.credential !== undefined;
       if (this.credential) result.agentId = this.credential.agentId;
       result.reports = [...outcomes.values()];
@@ -257,8 +276,10 @@ export class Agent {
   }
 
   /**
-   * Sends the spool oldest first, then any report that could not be spooled. Stops at the first report that must
-   * wait (the hub is down: the rest would wait too) or when the hub refuses the credential, whose message it returns.
+   * Sends the spool oldest first, then any report that could not be spooled. Goes on past a spooled report the hub
+   * fails on (5xx, see failsOnTheHub), which waits for the next cycle; stops at the first report that must wait
+   * (the hub is down or busy: the rest would wait too) or when the hub refuses the credential, whose message it
+   * returns.
    */
   private async flush(outcomes: Map<string, ReportOutcome>): Promise<string | undefined> {
     const o = this.options;
@@ -272,7 +293,7 @@ export class Agent {
     const queue: ({ entry: SpoolEntry } | { outcome: ReportOutcome; gzipped: Buffer })[] = [
       ...this.spool
         .entries()
-        .filter((entry) => !this.taken.has(entry.reportId))
+        .filter((entry) => !this.taken.has(entry.reportId) && !this.failedThisCycle.has(entry.name))
         .map((entry) => ({ entry })),
       ...this.unspooled,
     ];
@@ -293,6 +314,7 @@ export class Agent {
       const outcome = outcomes.get(reportId);
       if (delivery.kind === 'accepted') {
         this.taken.add(reportId);
+        this.tookThisCycle = true;
         if (entry) this.settle(() => this.spool.remove(entry), label, 'sent again next time (harmless)');
         if (outcome) outcome.result = 'sent';
         o.log(`uploaded ${label}${delivery.duplicate ? ' (the hub had it already)' : ''}`);
@@ -312,6 +334,10 @@ export class Agent {
         );
       } else if (delivery.kind === 'unauthorized') {
         return `the hub refused this agent's credential (${delivery.message}): it was revoked or is unknown; remove ${o.folder.credential} and run again with --enrol TOKEN (${this.spool.entries().length} reports stay in ${o.folder.spool})`;
+      } else if (entry && failsOnTheHub(delivery.status)) {
+        // The hub answers, but fails on this report: newer ones are not held behind it.
+        this.failedThisCycle.set(entry.name, { entry, status: delivery.status, message: delivery.message });
+        o.log(`${label} failed on the hub (${delivery.message}); it stays spooled, newer reports go on`);
       } else {
         o.log(
           `${label} waits: ${delivery.message}; ${this.spool.entries().length} reports stay spooled for the next cycle`,
@@ -320,6 +346,40 @@ export class Agent {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Counts a cycle against each report the hub failed on while it took others (a hub failing on every report is
+   * down, and counts nothing), and moves one counted `maxServerFailures` times to `rejected/`.
+   */
+  private countServerFailures(): void {
+    const o = this.options;
+    const failed = [...this.failedThisCycle.values()];
+    this.failedThisCycle = new Map();
+    if (!this.tookThisCycle) return;
+    const max = o.maxServerFailures ?? DEFAULT_MAX_SERVER_FAILURES;
+    for (const { entry, status, message } of failed) {
+      const label = `${entry.command} report ${entry.reportId}`;
+      let cycles: number;
+      try {
+        cycles = this.spool.recordServerFailure(entry);
+      } catch (error) {
+        o.log(`cannot count the hub's failure on ${label}: ${(error as Error).message}`);
+        continue;
+      }
+      if (cycles < max) {
+        o.log(`${label} failed on the hub (${cycles} of ${max} cycles): ${message}`);
+        continue;
+      }
+      this.settle(
+        () => this.spool.reject(entry, status, `${message} (the hub failed on it in ${cycles} cycles)`),
+        label,
+        'sent again next time',
+      );
+      o.log(
+        `${label} failed on the hub in ${cycles} cycles (${message}); kept in ${o.folder.rejected}, ${this.spool.counters().rejected} rejected in all`,
+      );
+    }
   }
 
   /** Takes a delivered report out of the spool; when the folder refuses, says what follows instead of failing. */

@@ -14,7 +14,13 @@ export interface RetryPolicy {
 }
 
 /** How one report's delivery ended in this cycle. */
-export type Delivery = Exclude<UploadAnswer, { kind: 'retry' }> | { kind: 'later'; message: string };
+export type Delivery =
+  | Exclude<UploadAnswer, { kind: 'retry' }>
+  | {
+      kind: 'later' /** The last HTTP status, 0 when the hub could not be reached. */;
+      status: number;
+      message: string;
+    };
 
 /**
  * Uploads one gzipped report, retrying what may pass later (network errors, 429, 5xx) with exponential backoff
@@ -32,10 +38,12 @@ export async function deliver(
   for (let attempt = 0; ; attempt++) {
     const answer = await uploadReport(hub, credential, gzipped, { timeoutMs: policy.requestTimeoutMs });
     if (answer.kind !== 'retry') return answer;
-    if (attempt >= policy.retries || stop.aborted) return { kind: 'later', message: answer.message };
+    if (attempt >= policy.retries || stop.aborted)
+      return { kind: 'later', status: answer.status, message: answer.message };
     if (answer.retryAfterMs !== undefined && answer.retryAfterMs > policy.maxRetryAfterMs)
       return {
         kind: 'later',
+        status: answer.status,
         message: `${answer.message}; the hub asks to wait ${Math.ceil(answer.retryAfterMs / 1000)} s (Retry-After)`,
       };
     const backoff = retryDelayMs(attempt, policy.baseMs, policy.capMs);
@@ -46,7 +54,11 @@ export async function deliver(
     try {
       await sleep(wait, undefined, { signal: stop });
     } catch {
-      return { kind: 'later', message: `${answer.message}; stopped while waiting to retry` };
+      return {
+        kind: 'later',
+        status: answer.status,
+        message: `${answer.message}; stopped while waiting to retry`,
+      };
     }
   }
 }

@@ -80,6 +80,7 @@ export class Spool {
       if (count <= this.limits.maxReports && bytes <= this.limits.maxBytes) break;
       try {
         rmSync(oldest.path, { force: true });
+        rmSync(failuresPath(oldest), { force: true });
       } catch {
         break; // the new report is spooled all the same; the bound holds again once the folder can be written
       }
@@ -102,7 +103,24 @@ export class Spool {
   /** The hub has the report: it leaves the spool. */
   remove(entry: SpoolEntry): void {
     unlinkSync(entry.path);
+    rmSync(failuresPath(entry), { force: true });
     syncFolder(this.folder.spool);
+  }
+
+  /** Counts one more cycle in which the hub failed (5xx) on this report while taking others; returns the count. */
+  recordServerFailure(entry: SpoolEntry): number {
+    let count = 0;
+    try {
+      const parsed = z
+        .object({ cycles: z.number().int().nonnegative() })
+        .safeParse(JSON.parse(readFileSync(failuresPath(entry), 'utf8')));
+      if (parsed.success) count = parsed.data.cycles;
+    } catch {
+      // none counted yet, or a damaged count: counting starts again
+    }
+    count++;
+    writeFileAtomic(failuresPath(entry), Buffer.from(`${JSON.stringify({ cycles: count })}\n`));
+    return count;
   }
 
   /** The hub refused the report for good: it moves to `rejected/` beside the hub's answer, and is counted. */
@@ -113,6 +131,7 @@ export class Spool {
       Buffer.from(`${JSON.stringify(reason, null, 2)}\n`),
     );
     renameSync(entry.path, join(this.folder.rejected, entry.name));
+    rmSync(failuresPath(entry), { force: true });
     syncFolder(this.folder.rejected);
     syncFolder(this.folder.spool);
     this.count('rejected', 1);
@@ -144,6 +163,11 @@ export class Spool {
       // the state folder cannot be written: the events are on stderr
     }
   }
+}
+
+/** Beside a spooled report: in how many cycles the hub failed on it (not a report name, so never listed). */
+function failuresPath(entry: SpoolEntry): string {
+  return entry.path.replace(/\.json\.gz$/, '.failures.json');
 }
 
 function entriesIn(dir: string): SpoolEntry[] {
