@@ -340,6 +340,24 @@ describe('chainsweep agent: state folder', () => {
   });
 });
 
+describe('chainsweep agent: a stale lock', () => {
+  it('takes over a lock whose pid now belongs to another program (a running agent is refused, above)', async () => {
+    const hub = await fakeHub();
+    const { tree, state } = setup();
+    expect((await agent(hub.url, state, tree, ['--enrol', 'tok'])).code).toBe(0);
+    const other = spawn('sleep', ['100'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(state, 'agent.lock'), `${other.pid}\n`);
+      const run = await agent(hub.url, state, tree);
+      expect(run.code, run.stderr).toBe(0);
+      expect(existsSync(join(state, 'agent.lock'))).toBe(false);
+      expect(hub.reports()).toHaveLength(2);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+});
+
 describe('chainsweep agent: spool', () => {
   it('keeps reports while the hub is down, within its bound: the oldest are dropped and counted', async () => {
     const hub = await fakeHub();

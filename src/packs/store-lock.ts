@@ -8,15 +8,20 @@ const EMPTY_LOCK_GRACE_MS = 10_000;
 /**
  * Takes the lock file at `path`: created with O_EXCL holding our pid. A lock whose pid is no longer running is
  * stale and broken (under a second O_EXCL file, after re-reading it, so two processes never both take over); a
- * live one is waited for, up to `timeoutMs`, then refused with a one-line error naming its pid.
+ * live one is waited for, up to `timeoutMs`, then refused with a one-line error naming its pid. `isHolder` says
+ * whether a pid still holds the lock (by default: it runs).
  */
-export async function acquireLock(path: string, timeoutMs: number): Promise<void> {
+export async function acquireLock(
+  path: string,
+  timeoutMs: number,
+  isHolder: (pid: number) => boolean = isRunning,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
     if (tryCreate(path)) return;
-    const holder = lockHolder(path);
+    const holder = lockHolder(path, isHolder);
     if (holder === 'stale') {
-      breakStale(path);
+      breakStale(path, isHolder);
       continue;
     }
     if (Date.now() > deadline)
@@ -50,13 +55,13 @@ function tryCreate(path: string): boolean {
 }
 
 /** The pid holding the lock, 'stale' when it is gone, undefined when the lock vanished or is being written. */
-function lockHolder(path: string): number | 'stale' | undefined {
+function lockHolder(path: string, isHolder: (pid: number) => boolean): number | 'stale' | undefined {
   const pid = readPid(path);
   if (pid === undefined) {
     const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
     return age > EMPTY_LOCK_GRACE_MS ? 'stale' : undefined;
   }
-  return isRunning(pid) ? pid : 'stale';
+  return isHolder(pid) ? pid : 'stale';
 }
 
 function readPid(path: string): number | undefined {
@@ -78,7 +83,7 @@ function isRunning(pid: number): boolean {
 }
 
 /** Breaks a stale lock while holding `<path>.break`, re-checking under it that the lock is still the stale one. */
-function breakStale(path: string): void {
+function breakStale(path: string, isHolder: (pid: number) => boolean): void {
   const breaker = `${path}.break`;
   if (!tryCreate(breaker)) {
     // Another process is breaking it; a breaker left by a process that died is removed after the grace time.
@@ -88,7 +93,7 @@ function breakStale(path: string): void {
     return;
   }
   try {
-    if (lockHolder(path) === 'stale') unlinkSync(path);
+    if (lockHolder(path, isHolder) === 'stale') unlinkSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   } finally {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type CycleResult } from '../../agent/agent.js';
+import { isAgentProcess } from '../../agent/agent-process.js';
 import { parseDuration } from '../../agent/backoff.js';
 import { normaliseHubUrl } from '../../agent/credential.js';
 import { keptHostId } from '../../agent/kept-host-id.js';
@@ -130,7 +131,7 @@ export async function runAgent(args: string[], io: CliIo): Promise<number> {
   const roots = [...ROOT_KEYS];
   for (const file of values['root-keyring'] ?? []) roots.push(...(await readKeyringFile(at(file))));
   const stop = new AbortController();
-  await acquireLock(folder.lock, 0).catch((error: Error) => {
+  await acquireLock(folder.lock, 0, isAgentProcess).catch((error: Error) => {
     throw new UserError('STORE_LOCKED', `agent: another agent runs on ${folder.dir}: ${error.message}`);
   });
   const onSignal = (signal: NodeJS.Signals) => {
