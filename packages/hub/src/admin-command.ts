@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIo } from 'chainsweep/cli/io.js';
 import { UserError } from 'chainsweep/core/errors.js';
+import { listAgents, revokeAgent } from './auth/agents.js';
 import { createOrg, findOrgByName, listOrgs } from './auth/orgs.js';
 import { createToken, listTokens, revokeToken } from './auth/tokens.js';
 import { createUser } from './auth/users.js';
@@ -19,7 +20,9 @@ const USAGE = `usage: chainsweep hub --data DIR [--db URL] COMMAND
   user add EMAIL --org NAME --role vendor-staff|org-admin|org-member   (password on stdin)
   token add --org NAME --kind enrol|api [--role ROLE] [--expires DURATION] [--max-uses N] [--name TEXT]
   token list --org NAME
-  token revoke ID`;
+  token revoke ID
+  agent list --org NAME
+  agent revoke ID`;
 
 /** `chainsweep hub ...`: administers a hub's store (first setup, automation). */
 export async function runAdmin(
@@ -57,7 +60,16 @@ export async function runAdmin(
   const noArgs = () => {
     if (rest.length) throw new UserError('USAGE', `${command}: unexpected ${JSON.stringify(rest[0])}`);
   };
-  const known = ['org add', 'org list', 'user add', 'token add', 'token list', 'token revoke'];
+  const known = [
+    'org add',
+    'org list',
+    'user add',
+    'token add',
+    'token list',
+    'token revoke',
+    'agent list',
+    'agent revoke',
+  ];
   if (!known.includes(command))
     throw new UserError('USAGE', `unknown command ${JSON.stringify(command)} (see chainsweep hub)`);
   // Everything that can be checked without the store is checked before it is opened.
@@ -137,6 +149,18 @@ export async function runAdmin(
       case 'token revoke':
         await revokeToken(db, OPERATOR, arg('ID'), now);
         io.stderr.write('chainsweep: token revoked\n');
+        break;
+      case 'agent list': {
+        noArgs();
+        const orgId = await orgIdOf(db, values.org);
+        out('id\thost\thostname\tenrolled\tlast seen\trevoked');
+        for (const a of await listAgents(db, { kind: 'org', orgId }))
+          out([a.id, a.hostId, a.hostname, a.enrolledAt, a.lastSeenAt ?? '-', a.revokedAt ?? '-'].join('\t'));
+        break;
+      }
+      case 'agent revoke':
+        await revokeAgent(db, OPERATOR, arg('ID'), now);
+        io.stderr.write('chainsweep: agent revoked; its credential is refused from now on\n');
         break;
     }
   } finally {

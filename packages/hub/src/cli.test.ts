@@ -1,8 +1,22 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scanReport } from './fleet/fleet-test-kit.js';
 import { runHubCli, type ServeProcess, startServe } from './testing/run-hub-cli.js';
 import { DIALECTS, openTestStore, TEST_POSTGRES_URL, type TestStore } from './testing/test-db.js';
 
@@ -123,6 +137,71 @@ describe.each(DIALECTS)('chainsweep hub and serve on %s', (dialect) => {
     expect(serve.stderr()).not.toContain(PASSWORD);
   });
 
+  it('lists and revokes agents: a revoked credential gets 401 on its next upload', async () => {
+    const hub = (args: string[]) => runHubCli(['hub', ...storeArgs(store), ...args]);
+    expect((await hub(['org', 'add', 'Acme'])).code).toBe(0);
+    expect((await hub(['org', 'add', 'Other'])).code).toBe(0);
+    const token = (await hub(['token', 'add', '--org', 'Acme', '--kind', 'enrol'])).stdout.trim();
+    serve = await startServe([...storeArgs(store), '--listen', '127.0.0.1:0']);
+    const hostId = randomUUID();
+    const enrolled = await fetch(`${serve.url}/api/v1/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, hostId, hostname: 'pc-1' }),
+    });
+    const agent = (await enrolled.json()) as { agentId: string; credential: string };
+    const upload = () =>
+      fetch(`${serve?.url}/api/v1/reports`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${agent.credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify(scanReport({ hostId, hostname: 'pc-1' })),
+      });
+    expect((await upload()).status).toBe(202);
+
+    const list = await hub(['agent', 'list', '--org', 'Acme']);
+    expect(list.code).toBe(0);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines[0]).toBe('id\thost\thostname\tenrolled\tlast seen\trevoked');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]?.split('\t').slice(0, 3)).toEqual([agent.agentId, hostId, 'pc-1']);
+    expect(lines[1]?.split('\t')[4]).toMatch(/^\d{4}-/);
+    expect(lines[1]?.endsWith('\t-')).toBe(true);
+    expect(list.stdout).not.toContain('csw_');
+    expect((await hub(['agent', 'list', '--org', 'Other'])).stdout.trim().split('\n')).toHaveLength(1);
+    const missing = await hub(['agent', 'revoke', randomUUID()]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no such agent/);
+    expect((await hub(['agent', 'list'])).code).toBe(2);
+
+    const revoked = await hub(['agent', 'revoke', agent.agentId]);
+    expect(revoked).toMatchObject({ code: 0, stdout: '' });
+    expect(revoked.stderr).toMatch(/agent revoked/);
+    const refused = await upload();
+    expect(refused.status).toBe(401);
+    const after = (await hub(['agent', 'list', '--org', 'Acme'])).stdout.trim().split('\n')[1] ?? '';
+    expect(after.split('\t')[5]).toMatch(/^\d{4}-/);
+  });
+
+  it('checks the data folder under serve with --db too', async () => {
+    const loose = await mkdtemp(join(tmpdir(), 'chainsweep-hub-loose-'));
+    await chmod(loose, 0o777);
+    try {
+      const run = await runHubCli([
+        'serve',
+        ...storeArgs(store).slice(2),
+        '--data',
+        loose,
+        '--listen',
+        '127.0.0.1:0',
+      ]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/data folder/);
+      expect(oneLine(run.stderr)).toBe(true);
+    } finally {
+      await rm(loose, { recursive: true, force: true });
+    }
+  });
+
   it('answers /healthz, and on SIGTERM finishes the request in flight, then exits 0', async () => {
     serve = await startServe([...storeArgs(store), '--listen', '127.0.0.1:0']);
     expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
@@ -196,6 +275,88 @@ describe('chainsweep hub and serve usage', () => {
         expect({ args, code: run.code }).toEqual({ args, code: 2 });
         expect(oneLine(run.stderr)).toBe(true);
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('creates the data folder 0700 and hub.db with its -wal and -shm 0600, and tightens a looser hub.db', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chainsweep-hub-modes-'));
+    const data = join(dir, 'new', 'data');
+    let serving: ServeProcess | undefined;
+    try {
+      expect((await runHubCli(['hub', '--data', data, 'org', 'add', 'Acme'])).code).toBe(0);
+      expect((await stat(data)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(data, 'hub.db'))).mode & 0o777).toBe(0o600);
+      await chmod(join(data, 'hub.db'), 0o644);
+      serving = await startServe(['--data', data, '--listen', '127.0.0.1:0']);
+      expect((await fetch(`${serving.url}/healthz`)).status).toBe(200);
+      for (const name of ['hub.db', 'hub.db-wal', 'hub.db-shm'])
+        expect({ name, mode: (await stat(join(data, name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+    } finally {
+      if (serving && serving.child.exitCode === null) {
+        serving.child.kill('SIGKILL');
+        await serving.exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unsafe data folder or hub.db with one line and exit 2, touching nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chainsweep-hub-unsafe-'));
+    const folder = async (name: string, mode = 0o700) => {
+      const path = join(dir, name);
+      await mkdir(path);
+      await chmod(path, mode);
+      return path;
+    };
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious\n');
+    await chmod(victim, 0o644);
+    const world = await folder('world', 0o777);
+    const group = await folder('group', 0o770);
+    const link = join(dir, 'link');
+    await symlink(await folder('real'), link);
+    const theirs = await folder('theirs');
+    await chown(theirs, 12345, 12345);
+    const dbLink = await folder('db-link');
+    await symlink(victim, join(dbLink, 'hub.db'));
+    const dangling = await folder('db-dangling');
+    await symlink(join(dir, 'nowhere'), join(dangling, 'hub.db'));
+    const dbFolder = await folder('db-folder');
+    await mkdir(join(dbFolder, 'hub.db'));
+    const walLink = await folder('wal-link');
+    await symlink(victim, join(walLink, 'hub.db-wal'));
+    const file = join(dir, 'afile');
+    await writeFile(file, 'x');
+    try {
+      for (const [data, why] of [
+        [world, /writ/],
+        [group, /writ/],
+        [link, /link/],
+        [theirs, /uid 12345/],
+        [dbLink, /hub\.db/],
+        [dangling, /hub\.db/],
+        [dbFolder, /hub\.db/],
+        [walLink, /hub\.db-wal/],
+        [file, /not a folder/],
+        ['/dev/null', /not a folder/],
+        ['/proc/self', /not a folder/],
+      ] as const)
+        for (const args of [
+          ['hub', '--data', data, 'org', 'list'],
+          ['serve', '--data', data, '--listen', '127.0.0.1:0'],
+        ]) {
+          const run = await runHubCli(args);
+          expect({ args, code: run.code }).toEqual({ args, code: 2 });
+          expect(run.stderr).toMatch(why);
+          expect(oneLine(run.stderr)).toBe(true);
+        }
+      expect(await readFile(victim, 'utf8')).toBe('precious\n');
+      expect((await stat(victim)).mode & 0o777).toBe(0o644);
+      expect((await stat(world)).mode & 0o777).toBe(0o777);
+      expect(await readdir(world)).toEqual([]);
+      await expect(lstat(join(dir, 'nowhere'))).rejects.toThrow();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

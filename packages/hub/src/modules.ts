@@ -2,6 +2,7 @@ import { fleetRoutes } from './fleet/routes.js';
 import type { ClientView } from './http/client-view.js';
 import type { HubDeps, RouteModule } from './http/hub-env.js';
 import { packRoutes } from './packs/pack-routes.js';
+import { agentRoutes } from './routes/agent-routes.js';
 import { enrolRoutes } from './routes/enrol-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { orgRoutes } from './routes/org-routes.js';
@@ -16,6 +17,7 @@ export function hubModules(deps: HubDeps, options: { client?: ClientView } = {})
     sessionRoutes(deps, options.client),
     enrolRoutes(deps),
     tokenRoutes(deps),
+    agentRoutes(deps),
     userRoutes(deps),
     orgRoutes(deps),
     packRoutes(deps),

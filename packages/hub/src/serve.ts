@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -9,6 +8,7 @@ import { proxiedClient } from './http/client-view.js';
 import type { HubConfig, HubDeps, HubEnv } from './http/hub-env.js';
 import type { HubLog } from './http/request-log.js';
 import { hubModules } from './modules.js';
+import { openDataFolder } from './store/data-folder.js';
 import type { Db } from './store/db.js';
 import { openStore, type StoreLocation } from './store/open-store.js';
 
@@ -74,9 +74,9 @@ export interface HubStart {
   trustedProxies?: readonly string[];
 }
 
-/** Opens (and migrates) the store, builds the app with every module, and listens. */
+/** Checks the data folder, opens (and migrates) the store, builds the app with every module, and listens. */
 export async function startHub(start: HubStart): Promise<RunningHub> {
-  await mkdir(start.store.dataDir, { recursive: true, mode: 0o700 });
+  openDataFolder(start.store.dataDir);
   const db = await openStore(start.store);
   const deps: HubDeps = {
     db,

@@ -67,3 +67,49 @@ export async function revokeAgent(db: Db, scope: Scope, agentId: string, now: Da
   );
   if (!changed) throw new HttpError(404, 'NOT_FOUND', 'no such agent');
 }
+
+/** An enrolled agent as listed: never its credential. `lastSeenAt` is its last accepted upload, if any. */
+export interface AgentInfo {
+  id: string;
+  orgId: string;
+  hostId: string;
+  hostname: string;
+  enrolledAt: string;
+  lastSeenAt: string | null;
+  revoked: boolean;
+  revokedAt: string | null;
+}
+
+/** The agents enrolled in a scope, newest first. */
+export async function listAgents(db: Db, scope: Scope): Promise<AgentInfo[]> {
+  const where = scopeFilter(scope, 'a.org_id');
+  const seen = scopeFilter(scope);
+  const rows = await db.all<{
+    id: string;
+    org_id: string;
+    host_id: string;
+    hostname: string;
+    enrolled_at: string;
+    last_seen_at: string | null;
+    revoked: number;
+    revoked_at: string | null;
+  }>(
+    `SELECT a.id, a.org_id, a.host_id, a.hostname, a.enrolled_at, a.revoked, a.revoked_at, s.last_seen_at
+       FROM agents a
+       LEFT JOIN (SELECT agent_id, MAX(last_report_at) AS last_seen_at FROM host_agents
+                   WHERE ${seen.sql} GROUP BY agent_id) s ON s.agent_id = a.id
+      WHERE ${where.sql}
+      ORDER BY a.enrolled_at DESC, a.id`,
+    [...seen.params, ...where.params],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    orgId: row.org_id,
+    hostId: row.host_id,
+    hostname: row.hostname,
+    enrolledAt: row.enrolled_at,
+    lastSeenAt: row.last_seen_at,
+    revoked: Number(row.revoked) === 1,
+    revokedAt: row.revoked_at,
+  }));
+}

@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openDataFolder, prepareDatabaseFile } from './data-folder.js';
 import type { Db } from './db.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -14,12 +14,14 @@ export interface StoreLocation {
   schema?: string;
 }
 
-/** Connects to the store without migrating it. */
+/** Connects to the store without migrating it; SQLite's data folder and `hub.db` are checked first. */
 export async function connectStore(location: StoreLocation): Promise<Db> {
   if (location.postgresUrl)
     return openPostgresDb(location.postgresUrl, location.schema ? { schema: location.schema } : {});
-  await mkdir(location.dataDir, { recursive: true, mode: 0o700 });
-  return openSqliteDb(join(location.dataDir, 'hub.db'));
+  openDataFolder(location.dataDir);
+  const path = join(location.dataDir, 'hub.db');
+  prepareDatabaseFile(path);
+  return openSqliteDb(path);
 }
 
 /** Opens the store and applies pending migrations; throws `SchemaTooNewError` for a newer database. */
