@@ -1,8 +1,10 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HubEnv, RouteModule } from './http/hub-env.js';
 import { readJsonObject } from './http/json-body.js';
+import { SECURITY_HEADERS } from './http/security-headers.js';
 import { type Listening, listenApp } from './serve.js';
 import { DIALECTS, openTestStore, type TestStore } from './testing/test-db.js';
 import { testApp } from './testing/test-hub.js';
@@ -70,6 +72,20 @@ function streamUntilAnswered(
   });
 }
 
+/** Writes `head` on a fresh connection and resolves with everything the server sent before it closed. */
+function rawExchange(port: number, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    socket.on('error', (error) => (answer ? resolve(answer) : reject(error)));
+    socket.on('close', () => resolve(answer));
+    socket.write(head);
+  });
+}
+
 describe.each(DIALECTS)('hub server on %s', (dialect) => {
   let store: TestStore;
   let server: Listening | undefined;
@@ -99,6 +115,36 @@ describe.each(DIALECTS)('hub server on %s', (dialect) => {
       body: JSON.stringify({ a: 'x'.repeat(MAX / 2) }),
     });
     expect(await fits.json()).toEqual({ keys: 1 });
+  });
+
+  it('answers 431 to an oversized query string or header itself: security headers and a JSON error', async () => {
+    const { app } = testApp(store.db);
+    server = await listenApp(app, '127.0.0.1', 0);
+    const { port } = new URL(server.url);
+    for (const head of [
+      `GET /healthz?q=${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+    ]) {
+      const answer = await rawExchange(Number(port), head);
+      const [statusLine, ...rest] = answer.split('\r\n\r\n')[0]?.split('\r\n') ?? [];
+      expect(statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+      const headers = Object.fromEntries(
+        rest.map((line) => [
+          line.slice(0, line.indexOf(':')).toLowerCase(),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
+      );
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        expect(headers[name.toLowerCase()]).toBe(value);
+      expect(headers['content-type']).toBe('application/json');
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        error: { code: 'HEADERS_TOO_LARGE' },
+      });
+    }
+    const garbled = await rawExchange(Number(port), 'NOT HTTP AT ALL\r\n\r\n');
+    expect(garbled).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(garbled).toContain('X-Frame-Options: DENY');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('lets an in-flight request finish on close, and accepts no new connection', async () => {

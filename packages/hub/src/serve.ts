@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
@@ -7,6 +7,7 @@ import { defaultHubConfig } from './config.js';
 import { proxiedClient } from './http/client-view.js';
 import type { HubConfig, HubDeps, HubEnv } from './http/hub-env.js';
 import type { HubLog } from './http/request-log.js';
+import { SECURITY_HEADERS } from './http/security-headers.js';
 import { hubModules } from './modules.js';
 import { openDataFolder } from './store/data-folder.js';
 import type { Db } from './store/db.js';
@@ -27,6 +28,7 @@ export interface Listening {
 /** Serves an app over HTTP on `host:port` (port 0 picks a free one). */
 export async function listenApp(app: Hono<HubEnv>, host: string, port: number): Promise<Listening> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -53,6 +55,35 @@ export async function listenApp(app: Hono<HubEnv>, host: string, port: number): 
       return closing;
     },
   };
+}
+
+/**
+ * Answers a request Node's parser refused before the app saw it as the app would: headers too large get 431,
+ * a request too slow 408, anything else 400, each with the security headers and a JSON error, and the connection closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset peer, or a response already under way on this connection: nothing can be written cleanly.
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering) return void socket.destroy();
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          '431 Request Header Fields Too Large',
+          'HEADERS_TOO_LARGE',
+          'the request line or headers are too large',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['408 Request Timeout', 'TIMEOUT', 'the request took too long to arrive']
+        : ['400 Bad Request', 'BAD_REQUEST', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  const headers = {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(`HTTP/1.1 ${status}\r\n${head.join('')}\r\n${body}`);
 }
 
 /** A hub listening on a port, with its store. */
