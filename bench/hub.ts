@@ -176,6 +176,8 @@ async function runOn(dialect: 'sqlite' | 'postgres', n: number, bodies: Buffer[]
   const dataDir = await mkdtemp(join(WORK, `hub-${dialect}-`));
   let dbArgs: string[] = [];
   let dropDatabase = async () => undefined as unknown;
+  /** Without autovacuum (a test server's setting) nothing updates the planner's statistics: the bench does. */
+  let analyze = async () => undefined as unknown;
   if (dialect === 'postgres') {
     const name = `bench_hub_${process.pid}_${Date.now()}`;
     const admin = new pg.Client({ connectionString: options.db });
@@ -184,7 +186,17 @@ async function runOn(dialect: 'sqlite' | 'postgres', n: number, bodies: Buffer[]
     const url = new URL(options.db as string);
     url.pathname = `/${name}`;
     dbArgs = ['--db', url.toString()];
+    const autovacuum = (await admin.query('SHOW autovacuum')).rows[0]?.autovacuum === 'on';
+    const stats = new pg.Client({ connectionString: url.toString() });
+    await stats.connect();
+    if (!autovacuum) {
+      log(
+        'postgres: autovacuum is off on this server; the bench runs ANALYZE every 10 s as autovacuum would',
+      );
+      analyze = () => stats.query('ANALYZE');
+    }
     dropDatabase = async () => {
+      await stats.end();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     };
@@ -246,6 +258,15 @@ async function runOn(dialect: 'sqlite' | 'postgres', n: number, bodies: Buffer[]
       const sampler = setInterval(() => {
         rssPeakSampled = Math.max(rssPeakSampled, memoryOf(pid).now);
       }, 1000);
+      await analyze();
+      let analyzing = false;
+      const analyzer = setInterval(() => {
+        if (analyzing) return;
+        analyzing = true;
+        analyze().finally(() => {
+          analyzing = false;
+        });
+      }, 10_000);
       const ingest = await runPool(n, CONCURRENCY, async (i) => {
         for (;;) {
           const answer = await client.send(
@@ -269,6 +290,8 @@ async function runOn(dialect: 'sqlite' | 'postgres', n: number, bodies: Buffer[]
         }
       });
       clearInterval(sampler);
+      clearInterval(analyzer);
+      await analyze();
       const afterIngest = memoryOf(pid);
       const cpuAfterIngest = cpuSecondsOf(pid);
       log(`${dialect}: ingested in ${ingest.seconds.toFixed(1)} s (${(n / ingest.seconds).toFixed(0)}/s)`);
