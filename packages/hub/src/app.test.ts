@@ -23,6 +23,14 @@ const BROKEN: RouteModule = {
   openapi: {},
 };
 
+/** A route whose store stays in conflict past its retries, as many concurrent enrolments on one token can. */
+const CONTENDED: RouteModule = {
+  routes: new Hono<HubEnv>().get('/test/contended', () => {
+    throw Object.assign(new Error('could not serialize access due to concurrent update'), { code: '40001' });
+  }),
+  openapi: {},
+};
+
 async function signIn(app: TestApp['app'], email: string, password = TEST_PASSWORD) {
   const res = await app.request('/api/v1/session', json({ email, password }));
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
@@ -39,7 +47,7 @@ describe.each(DIALECTS)('hub app on %s', (dialect) => {
   beforeEach(async () => {
     store = await openTestStore(dialect);
     db = store.db;
-    hub = testApp(db, { extra: [BROKEN] });
+    hub = testApp(db, { extra: [BROKEN, CONTENDED] });
     [a, b] = [await seedOrg(db, 'A'), await seedOrg(db, 'B')];
   });
   afterEach(() => store.cleanup());
@@ -63,6 +71,13 @@ describe.each(DIALECTS)('hub app on %s', (dialect) => {
     const logged = hub.logs.find((entry) => entry.level === 'error');
     expect(logged).toMatchObject({ error: 'secret detail at /srv/hub/db.ts:12' });
     expect(String(logged?.stack)).toContain('app.test.ts');
+  });
+
+  it('answers a store conflict that outlived its retries with 503 and Retry-After, not 500', async () => {
+    const res = await hub.app.request('/test/contended');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toEqual({ error: { code: 'BUSY', message: 'the store is busy; send again' } });
   });
 
   it('answers malformed JSON with 400, a non-JSON body with 415, a wrong field with 400 naming it', async () => {

@@ -9,6 +9,7 @@ import type { HubDeps, HubEnv, RouteModule } from './http/hub-env.js';
 import { access, EVERYONE, jsonResponse, openApiDocument } from './http/openapi.js';
 import { type HubLog, jsonLineLog, requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { isStoreBusy } from './store/store-busy.js';
 
 const HUB_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -59,6 +60,12 @@ export function createApp(
         { error: { code: status === 413 ? 'TOO_LARGE' : 'BAD_REQUEST', message: 'bad request' } },
         status,
       );
+    }
+    if (isStoreBusy(error)) {
+      const busy = new HttpError(503, 'BUSY', 'the store is busy; send again', {
+        headers: { 'Retry-After': '1' },
+      });
+      return c.json(busy.toJSON(), 503, busy.headers);
     }
     if (error instanceof SyntaxError && /JSON/.test(error.message))
       return c.json(new HttpError(400, 'BAD_JSON', 'the body is not valid JSON').toJSON(), 400);
