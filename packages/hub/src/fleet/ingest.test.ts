@@ -103,7 +103,10 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
     const finding = scanReport({ hostId: agent.hostId, findings: 1 }).findings[0];
     const many = (n: number) => ({
       ...scanReport({ hostId: agent.hostId, reportId: randomUUID(), findings: 0 }),
-      findings: Array.from({ length: n }, () => finding),
+      findings: Array.from({ length: n }, (_, i) => ({
+        ...finding,
+        fingerprint: i.toString(16).padStart(64, '0'),
+      })),
     });
     const over = await upload(app, agent.credential, many(100_001), { gzip: true });
     expect(over.status).toBe(400);

@@ -191,7 +191,7 @@ export async function listHosts(
   };
 }
 
-/** Everything the hub knows of one host; undefined for an unknown id or another organisation's. */
+/** Everything the hub knows of one host (central-hunt hits also once no longer current); undefined for an unknown id or another organisation's. */
 export async function hostDetail(
   db: Db,
   scope: Scope,
@@ -210,7 +210,8 @@ export async function hostDetail(
   );
   const findings = await db.all<Record<string, SqlValue>>(
     `SELECT id, report_id, origin, fingerprint, kind, indicator_id, pack_id, pack_sequence, severity, title, subject,
-            evidence, observed_at FROM findings WHERE host_id = ? AND org_id = ? AND current = 1 ORDER BY id LIMIT 1000`,
+            evidence, observed_at, current FROM findings
+      WHERE host_id = ? AND org_id = ? AND (current = 1 OR origin = 'central-hunt') ORDER BY id LIMIT 1000`,
     org,
   );
   const reports = await db.all<Record<string, SqlValue>>(
@@ -253,6 +254,7 @@ export async function hostDetail(
     subject: parseJson(f.subject, {}),
     evidence: parseJson(f.evidence, {}),
     observedAt: f.observed_at,
+    current: Number(f.current) === 1,
   });
   const all = findings.map(finding);
   const isLog = (f: { kind: SqlValue | undefined }) =>
@@ -268,7 +270,8 @@ export async function hostDetail(
     identity: parseJson(host.identity_evidence, {}),
     inventory: apps.map((a) => parseJson(a.app, {})),
     verdicts: apps.flatMap((a) => parseJson<unknown[]>(a.verdicts, [])),
-    findings: all.filter((f) => !isLog(f)),
+    findings: all.filter((f) => f.current && !isLog(f)),
+    // Central-hunt hits stay listed after a later clean scan (as history, not current): the host cannot erase them.
     huntHits: all.filter(isLog),
     reports: reports.map((r) => ({
       id: r.id,

@@ -136,16 +136,24 @@ export async function recordStateChange(
   );
 }
 
+/**
+ * Current: the apps report's app findings; the latest sweep's own file findings (an older report's agent findings
+ * never linger); retro-hunt file findings of the files the latest facts rest on; hunt hits newer than the last
+ * clean scan. One finding per fingerprint (the first stored), so a repeat is never counted twice.
+ */
 async function markCurrentFindings(tx: Db, host: HostRow): Promise<void> {
   await tx.run('UPDATE findings SET current = 0 WHERE host_id = ? AND org_id = ? AND current = 1', [
     host.id,
     host.org_id,
   ]);
   await tx.run(
-    `UPDATE findings SET current = 1 WHERE host_id = ? AND org_id = ? AND (
-        (kind = 'app' AND report_id = ?)
-     OR (kind IN (${LOG_KIND_SQL}) AND observed_at > ?)
-     OR (kind <> 'app' AND kind NOT IN (${LOG_KIND_SQL}) AND (report_id = ? OR report_id = ?)))`,
+    `UPDATE findings SET current = 1 WHERE id IN (
+       SELECT MIN(id) FROM findings WHERE host_id = ? AND org_id = ? AND (
+           (kind = 'app' AND report_id = ?)
+        OR (kind IN (${LOG_KIND_SQL}) AND observed_at > ?)
+        OR (kind <> 'app' AND kind NOT IN (${LOG_KIND_SQL}) AND (report_id = ?
+              OR (origin = 'retro-hunt' AND report_id = ?))))
+       GROUP BY fingerprint)`,
     [
       host.id,
       host.org_id,
