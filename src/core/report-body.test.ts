@@ -47,6 +47,22 @@ describe('validateReportBody', () => {
     });
   });
 
+  it('refuses the same over-limit body again and again, never falling into a slow path', () => {
+    const finding = sampleReport({ findings: 1 }).findings[0];
+    const body = encode({
+      ...sampleReport(),
+      findings: Array.from({ length: 100_001 }, (_, i) => ({
+        ...finding,
+        fingerprint: i.toString(16).padStart(64, '0'),
+      })),
+    });
+    for (let round = 0; round < 4; round++)
+      expect(validateReportBody(body, { maxBytes: 128 * 1024 * 1024 })).toMatchObject({
+        code: 'TOO_MANY_FINDINGS',
+        field: 'findings',
+      });
+  }, 30_000);
+
   it('refuses any other array above the item limit, naming it', () => {
     const report = sampleReport({ apps: 11 });
     expect(validateReportBody(encode(report), { maxArrayItems: 10, maxFindings: 10 })).toMatchObject({

@@ -9,7 +9,7 @@ export interface ReportBodyLimits {
   maxBytes: number;
   /** Deepest nesting of objects and arrays (the report itself is depth 1). */
   maxDepth: number;
-  /** Longest string or key, in UTF-16 code units as written in the JSON text (escapes counted as written). */
+  /** Longest string or key, in bytes of the JSON text as written (UTF-8, escapes counted as written). */
   maxStringLength: number;
   /** Most items in any other array (the one pass before parsing allows the larger of this and `maxFindings`). */
   maxArrayItems: number;
@@ -65,8 +65,11 @@ export function validateReportBody(
   } catch {
     return fail('INVALID_UTF8', 'the body is not valid UTF-8');
   }
-  const excess = checkStructure(text, bounds, false);
-  if (excess) return excess;
+  // The fast pass finds whether anything is wrong; only then does the tracking pass find where.
+  if (checkStructure(bytes, bounds, false)) {
+    const excess = checkStructure(bytes, bounds, true);
+    if (excess) return excess;
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -142,47 +145,48 @@ function fail(code: ReportBodyErrorCode, message: string, field?: string): Repor
 }
 
 /**
- * One pass over the JSON text for nesting depth, string length, array length and NUL (`\u0000`, which no
- * PostgreSQL text column stores) in a string or key; strings are skipped with indexOf. JSON syntax errors are left to JSON.parse. With `tracking`, also keeps the path, to name the field
- * at fault (run again only after a failure).
+ * One pass over the JSON bytes for nesting depth, string length, array length and NUL (`\u0000`, which no
+ * PostgreSQL text column stores) in a string or key; strings are skipped with indexOf. It reads bytes, not the
+ * decoded string: every byte JSON structure uses is ASCII, never part of a multi-byte UTF-8 sequence, and the
+ * speed never depends on how the engine holds a large string. JSON syntax errors are left to JSON.parse. With
+ * `tracking`, also keeps the path, to name the field at fault (the caller runs it again only after a failure).
  */
 function checkStructure(
-  text: string,
+  bytes: Uint8Array,
   limits: ReportBodyLimits,
   tracking: boolean,
 ): ReportBodyResult | undefined {
   const maxItems = Math.max(limits.maxArrayItems, limits.maxFindings);
   const { maxDepth, maxStringLength } = limits;
-  const length = text.length;
-  const inArray = new Uint8Array(limits.maxDepth + 2);
-  const commas = new Uint32Array(limits.maxDepth + 2);
+  const length = bytes.length;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const inArray = new Uint8Array(maxDepth + 2);
+  const commas = new Uint32Array(maxDepth + 2);
   const path: PropertyKey[] = [];
   let expectKey = false;
   let depth = 0;
   // A raw NUL is invalid JSON (JSON.parse refuses it); an escaped one can only sit inside a string.
-  let nul = text.indexOf(NUL_ESCAPE);
+  let nul = view.indexOf(NUL_ESCAPE);
   const failure = (code: ReportBodyErrorCode, message: string): ReportBodyResult =>
-    tracking
-      ? fail(code, message, path.length ? fieldPath(path) : undefined)
-      : (checkStructure(text, limits, true) ?? fail(code, message));
+    fail(code, message, tracking && path.length ? fieldPath(path) : undefined);
   for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      const end = closingQuote(text, i);
+    const c = bytes[i];
+    if (c === QUOTE) {
+      const end = closingQuote(view, i);
       if (end < 0) return undefined; // unterminated: JSON.parse says so
       if (end - i - 1 > maxStringLength)
         return failure(
           'STRING_TOO_LONG',
-          `a string of ${end - i - 1} characters, above the limit of ${maxStringLength}`,
+          `a string of ${end - i - 1} bytes, above the limit of ${maxStringLength}`,
         );
-      while (nul >= 0 && (nul < i || isEscapedBackslash(text, nul, i)))
-        nul = text.indexOf(NUL_ESCAPE, nul + 1);
+      while (nul >= 0 && (nul < i || isEscapedBackslash(bytes, nul, i)))
+        nul = view.indexOf(NUL_ESCAPE, nul + 1);
       if (nul >= 0 && nul < end) {
         if (tracking && expectKey) path.length = depth - 1;
         return failure('NUL_CHARACTER', `a ${expectKey ? 'key' : 'string'} holds a NUL character (\\u0000)`);
       }
       if (tracking && expectKey) {
-        path[depth - 1] = keyText(text.slice(i, end + 1));
+        path[depth - 1] = keyText(bytes.subarray(i, end + 1));
         expectKey = false;
       }
       i = end;
@@ -217,32 +221,35 @@ function checkStructure(
   return undefined;
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const NUL_ESCAPE = '\\u0000';
 
 /** Whether the backslash at `at` is itself escaped: an odd run of backslashes since `start` precedes it. */
-function isEscapedBackslash(text: string, at: number, start: number): boolean {
+function isEscapedBackslash(bytes: Uint8Array, at: number, start: number): boolean {
   let backslashes = 0;
-  while (at - 1 - backslashes > start && text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
+  while (at - 1 - backslashes > start && bytes[at - 1 - backslashes] === BACKSLASH) backslashes++;
   return backslashes % 2 === 1;
 }
 
 /** The index of the quote that closes the string opening at `start`, or -1. */
-function closingQuote(text: string, start: number): number {
+function closingQuote(view: Buffer, start: number): number {
   let from = start + 1;
   for (;;) {
-    const end = text.indexOf('"', from);
+    const end = view.indexOf(QUOTE, from);
     if (end < 0) return -1;
     let backslashes = 0;
-    while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+    while (view[end - 1 - backslashes] === BACKSLASH) backslashes++;
     if (backslashes % 2 === 0) return end;
     from = end + 1;
   }
 }
 
-function keyText(quoted: string): string {
+function keyText(quoted: Uint8Array): string {
+  const text = utf8.decode(quoted);
   try {
-    return String(JSON.parse(quoted));
+    return String(JSON.parse(text));
   } catch {
-    return quoted.slice(1, -1);
+    return text.slice(1, -1);
   }
 }
