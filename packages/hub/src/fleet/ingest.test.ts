@@ -36,6 +36,23 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
     expect(await store.db.all('SELECT state, state_since, last_report_at FROM hosts')).toEqual(before);
   });
 
+  it('refuses a report id another agent of the organisation already sent: 409 naming reportId', async () => {
+    const { app } = testApp(store.db);
+    const other = await enrol(app, store.db, orgId, newHostId(), 'desk-2');
+    const reportId = randomUUID();
+    expect((await upload(app, agent.credential, scanReport({ hostId: agent.hostId, reportId }))).status).toBe(
+      202,
+    );
+    const taken = await upload(app, other.credential, cleanReport(other.hostId, { reportId }));
+    expect(taken.status).toBe(409);
+    expect(((await taken.json()) as ErrorBody).error).toMatchObject({
+      code: 'REPORT_ID_CONFLICT',
+      field: 'reportId',
+    });
+    expect(await count(store.db, 'SELECT COUNT(*) AS n FROM reports')).toBe(1);
+    expect(await count(store.db, "SELECT COUNT(*) AS n FROM hosts WHERE state = 'new'")).toBe(1);
+  });
+
   it('stores a report sent concurrently to two hub processes on one database once', async () => {
     const one = testApp(store.db).app;
     const two = testApp(await store.reopen()).app;

@@ -95,8 +95,9 @@ export function packSequences(report: Report): Map<string, number> {
 }
 
 /**
- * Stores one agent report in one transaction: idempotent on `reportId` within the organisation (a resend
- * changes nothing and answers `duplicate: true`, also across hub processes on one PostgreSQL), the host found by
+ * Stores one agent report in one transaction: idempotent on `reportId` within the organisation (a resend by the
+ * same agent changes nothing and answers `duplicate: true`, also across hub processes on one PostgreSQL; the
+ * same id from another agent is a 409), the host found by
  * the id it claims, the reporter judged (re-enrolment, clone, rename), the latest facts replaced when this is the
  * newest report of its kind, the findings kept, and the host's state judged again.
  */
@@ -114,10 +115,19 @@ export async function ingestReport(
   const result: IngestResult = { reportId: report.reportId, hostId: report.host.hostId, duplicate: true };
   return db.transaction(
     async (tx) => {
-      const seen = await tx.get('SELECT id FROM reports WHERE org_id = ? AND report_id = ?', [
-        orgId,
-        report.reportId,
-      ]);
+      const seen = await tx.get<{ agent_id: string | null }>(
+        'SELECT agent_id FROM reports WHERE org_id = ? AND report_id = ?',
+        [orgId, report.reportId],
+      );
+      if (seen && seen.agent_id !== input.agentId)
+        throw new HttpError(
+          409,
+          'REPORT_ID_CONFLICT',
+          'another agent already sent a report with this reportId',
+          {
+            field: 'reportId',
+          },
+        );
       if (seen) return result;
       await storeReport(tx, input, now, defaultStaleDays);
       return { ...result, duplicate: false };

@@ -39,6 +39,7 @@ export function fleetOpenApi(): Record<string, Record<string, unknown>> {
           }),
           '400': ERROR_RESPONSE,
           '401': ERROR_RESPONSE,
+          '409': ERROR_RESPONSE,
           '413': ERROR_RESPONSE,
           '415': ERROR_RESPONSE,
           '503': ERROR_RESPONSE,

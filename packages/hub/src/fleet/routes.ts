@@ -15,18 +15,6 @@ import { readUploadedReport } from './upload-body.js';
 export const HOST_PAGE = { default: 50, max: 500 } as const;
 export const TREND_DAYS = { default: 30, max: 366 } as const;
 
-/** A transaction that still conflicted after its retries: the caller may simply send again. */
-async function retryable<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === '40001' || code === '40P01' || code === '53200' || code === 'SQLITE_BUSY')
-      throw new HttpError(503, 'BUSY', 'the store is busy; send again', { headers: { 'Retry-After': '1' } });
-    throw error;
-  }
-}
-
 function queryText(value: string | undefined, field: string, max = 200): string | undefined {
   if (value === undefined) return undefined;
   if (value.length === 0 || value.length > max)
@@ -49,13 +37,11 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
     .post('/api/v1/reports', async (c) => {
       const agent = requireAgent(c);
       const upload = await readUploadedReport(c, config);
-      const result = await retryable(() =>
-        ingestReport(
-          db,
-          { orgId: agent.orgId, agentId: agent.agentId, enrolledHostId: agent.hostId, ...upload },
-          deps.now(),
-          config.staleDays,
-        ),
+      const result = await ingestReport(
+        db,
+        { orgId: agent.orgId, agentId: agent.agentId, enrolledHostId: agent.hostId, ...upload },
+        deps.now(),
+        config.staleDays,
       );
       return c.json(result, 202);
     })
@@ -63,8 +49,11 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
       const caller = requireRole(c, ['org-admin']);
       const upload = await readUploadedReport(c, config);
       const uploadedBy = caller.kind === 'api' ? `token:${caller.tokenId}` : `user:${caller.userId}`;
-      const result = await retryable(() =>
-        ingestCentralHunt(db, { orgId: caller.orgId, uploadedBy, ...upload }, deps.now(), config.staleDays),
+      const result = await ingestCentralHunt(
+        db,
+        { orgId: caller.orgId, uploadedBy, ...upload },
+        deps.now(),
+        config.staleDays,
       );
       return c.json(result, result.duplicate ? 200 : 201);
     })
@@ -72,7 +61,7 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
       const scope = scopeOf(requireRole(c, ANY_ROLE));
       const days = queryInt(c.req.query('days'), 'days', TREND_DAYS.default, TREND_DAYS.max);
       const now = deps.now();
-      await retryable(() => refreshStaleHosts(db, scope, now, config.staleDays));
+      await refreshStaleHosts(db, scope, now, config.staleDays);
       return c.json(await fleetSummary(db, scope, now, days));
     })
     .get('/api/v1/hosts', async (c) => {
@@ -92,13 +81,13 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
         throw new HttpError(400, 'INVALID', 'version needs app', { field: 'version' });
       const limit = queryInt(c.req.query('limit'), 'limit', HOST_PAGE.default, HOST_PAGE.max);
       const cursor = queryText(c.req.query('cursor'), 'cursor', 2000);
-      await retryable(() => refreshStaleHosts(db, scope, deps.now(), config.staleDays));
+      await refreshStaleHosts(db, scope, deps.now(), config.staleDays);
       return c.json(await listHosts(db, scope, filters, cursor ? { limit, cursor } : { limit }));
     })
     .get('/api/v1/hosts/:id', async (c) => {
       const scope = scopeOf(requireRole(c, ANY_ROLE));
       const id = c.req.param('id');
-      await retryable(() => refreshStaleHosts(db, scope, deps.now(), config.staleDays));
+      await refreshStaleHosts(db, scope, deps.now(), config.staleDays);
       const host = id.length <= 64 ? await hostDetail(db, scope, id) : undefined;
       if (!host) throw new HttpError(404, 'NOT_FOUND', 'no such host');
       return c.json(host);
