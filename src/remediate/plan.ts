@@ -6,6 +6,7 @@ import { programApp, programsIn } from '../collectors/apps/windows-programs.js';
 import type { InstalledApp } from '../core/app.js';
 import { errorMessage } from '../core/errors.js';
 import type { PackedApp } from '../core/intel.js';
+import { isPackageSource, packageUpgradeCommand } from '../core/package-upgrade.js';
 import { isInside } from '../core/paths.js';
 import type { FileProblem } from '../core/report.js';
 import { verdictFor } from '../matchers/app-verdicts.js';
@@ -35,14 +36,6 @@ export interface PlanItem {
   refused: { path: string; reason: string }[];
 }
 
-const UPGRADE: Record<string, (name: string) => string> = {
-  dpkg: (n) => `apt-get update && apt-get install --only-upgrade ${n}`,
-  rpm: (n) => `dnf upgrade --refresh ${n}   # or: zypper update ${n}`,
-  pacman: () => 'pacman -Syu',
-  apk: (n) => `apk upgrade ${n}`,
-  homebrew: (n) => `brew upgrade ${n}`,
-};
-
 /**
  * What removing every affected install means here: the install folder or bundle and the pack's leftovers
  * (support folders, shortcuts, launch agents) to quarantine, uninstall commands and registry keys to clear, or
@@ -64,7 +57,7 @@ export function planRemediation(
     const app = inventory.apps[verdict.app];
     const entry = entries.find((e) => e.id === verdict.productId && e.packId === verdict.packId);
     if (!app || !entry) continue;
-    const install = UPGRADE[app.source] ? undefined : locateInstall(app, root);
+    const install = isPackageSource(app.source) ? undefined : locateInstall(app, root);
     const where = install && 'path' in install ? install.path : `${app.source}:${app.name}:${app.location}`;
     const key = `${entry.packId}:${entry.id}:${where}:${app.user ?? ''}`;
     let item = byInstall.get(key);
@@ -154,12 +147,12 @@ function leftoverRefusal(path: string, install: string, homes: string[], root: s
 }
 
 function addOtherSteps(item: PlanItem, app: InstalledApp): void {
-  const upgrade = UPGRADE[app.source];
-  if (upgrade) {
+  if (isPackageSource(app.source)) {
+    const command = packageUpgradeCommand(app.source, app.name);
     item.steps.push({
       action: 'package',
       target: `${app.name} ${app.version}`,
-      note: `upgrade to a fixed version: ${upgrade(app.name)}`,
+      note: `upgrade to a fixed version${command ? `: ${command}` : ' with its package manager'}`,
     });
     return;
   }

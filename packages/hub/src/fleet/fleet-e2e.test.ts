@@ -93,6 +93,8 @@ describe('fleet end to end', () => {
     expect(detail.evidence.affected[0].packSequence).toBeGreaterThan(0);
     expect(detail.verdicts.some((v: { verdict: string }) => v.verdict === 'affected')).toBe(true);
     expect(detail.reports[0]).toMatchObject({ command: 'scan', outcome: 'complete' });
+    expect(detail.remediation.commands).toEqual(['chainsweep remediate', 'chainsweep remediate --apply']);
+    expect(detail.remediation.installs[0]).toMatchObject({ packId: '3cx-2023', action: 'remove' });
     const byApp = await get('/api/v1/hosts?app=3CX%20Desktop%20App&version=18.12.416');
     expect(byApp.hosts.map((h: { id: string }) => h.id)).toEqual([host.id]);
   }, 120_000);

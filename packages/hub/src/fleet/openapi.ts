@@ -92,7 +92,7 @@ export function fleetOpenApi(): Record<string, Record<string, unknown>> {
     '/api/v1/hosts/{id}': {
       get: {
         summary:
-          'One host: state and evidence, inventory, verdicts, findings, hunt hits, reports, agents, history',
+          'One host: state and evidence, inventory, verdicts, findings, hunt hits, reports, agents, history, remediation plan',
         ...access(ALL_ROLES),
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { '200': jsonResponse('The host'), ...ERRORS, '404': ERROR_RESPONSE },

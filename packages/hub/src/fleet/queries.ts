@@ -1,8 +1,10 @@
+import type { AppVerdict, InstalledApp } from 'chainsweep/core/app.js';
 import { HttpError } from '../http/http-error.js';
 import type { Db, SqlValue } from '../store/db.js';
 import { scopeFilter } from '../store/scope-sql.js';
 import type { Scope } from '../tenancy.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { type PlanFinding, remediationPlan } from './remediation-plan.js';
 import { dayOf, parseJson } from './rows.js';
 import { HOST_STATES, type HostState } from './states.js';
 
@@ -191,7 +193,7 @@ export async function listHosts(
   };
 }
 
-/** Everything the hub knows of one host (central-hunt hits also once no longer current); undefined for an unknown id or another organisation's. */
+/** Everything the hub knows of one host (central-hunt hits also once no longer current), with its remediation plan; undefined for an unknown id or another organisation's. */
 export async function hostDetail(
   db: Db,
   scope: Scope,
@@ -257,6 +259,8 @@ export async function hostDetail(
     current: Number(f.current) === 1,
   });
   const all = findings.map(finding);
+  const inventory = apps.map((a) => parseJson<InstalledApp>(a.app, {} as InstalledApp));
+  const verdicts = apps.flatMap((a) => parseJson<AppVerdict[]>(a.verdicts, []));
   const isLog = (f: { kind: SqlValue | undefined }) =>
     f.kind === 'domain' || f.kind === 'url' || f.kind === 'ip';
   return {
@@ -268,8 +272,8 @@ export async function hostDetail(
     firstReportAt: host.first_report_at,
     evidence: parseJson(host.state_evidence, {}),
     identity: parseJson(host.identity_evidence, {}),
-    inventory: apps.map((a) => parseJson(a.app, {})),
-    verdicts: apps.flatMap((a) => parseJson<unknown[]>(a.verdicts, [])),
+    inventory,
+    verdicts,
     findings: all.filter((f) => f.current && !isLog(f)),
     // Central-hunt hits stay listed after a later clean scan (as history, not current): the host cannot erase them.
     huntHits: all.filter(isLog),
@@ -296,6 +300,11 @@ export async function hostDetail(
       reports: a.reports,
     })),
     events: events.map((e) => ({ at: e.at, kind: e.kind, detail: parseJson(e.detail, {}) })),
+    remediation: remediationPlan(
+      inventory,
+      verdicts,
+      all.filter((f) => f.current) as unknown as PlanFinding[],
+    ),
     stateHistory: states.map((s) => ({
       at: s.at,
       from: s.from_state,
