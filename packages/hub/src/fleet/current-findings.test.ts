@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Finding } from 'chainsweep/core/finding.js';
 import type { Report } from 'chainsweep/core/report.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
 import { type SeededOrg, seedOrg, type TestApp, testApp } from '../testing/test-hub.js';
-import { cleanReport, enrol, getJson, newHostId, type TestAgent, upload } from './fleet-test-kit.js';
+import { cleanReport, enrol, getJson, logHit, newHostId, type TestAgent, upload } from './fleet-test-kit.js';
 
 const START = Date.parse('2026-11-20T12:00:00.000Z');
 
@@ -22,30 +22,6 @@ function hit(i: number): Finding {
     evidence: {},
     references: [],
   } as Finding;
-}
-
-function logHit(client: string, timestamp: string): Finding {
-  return {
-    fingerprint: randomUUID().replaceAll('-', '').repeat(2),
-    kind: 'domain',
-    indicatorId: 'domain-akamaicontainer',
-    packId: '3cx-2023',
-    severity: 'critical',
-    confidence: 'high',
-    title: '3CX C2 domain',
-    subject: {
-      log: {
-        file: '/var/log/dns.log',
-        line: 7,
-        format: 'bind',
-        timestamp,
-        seen: 'akamaicontainer.com',
-        client,
-      },
-    },
-    evidence: { value: 'akamaicontainer.com' },
-    references: [],
-  };
 }
 
 describe.each(DIALECTS)('current findings on %s', (dialect) => {
@@ -135,7 +111,7 @@ describe.each(DIALECTS)('current findings on %s', (dialect) => {
       ...cleanReport(newHostId(), { finishedAt: iso() }),
       command: 'hunt',
       inventory: { os: 'linux', apps: [], verdicts: [] },
-      findings: [logHit('10.20.30.42', iso())],
+      findings: [logHit('10.20.30.42', 'akamaicontainer.com', iso())],
     };
     const res = await upload(hub.app, acme.apiTokens['org-admin'], hunt, { path: '/api/v1/hunts' });
     expect(res.status).toBe(201);

@@ -1,7 +1,7 @@
 /** @module Test helpers of the fleet: organisations with enrolled agents, reports to upload, uploads. */
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { fingerprint, hostFingerprint } from 'chainsweep/core/finding.js';
+import { type Finding, fingerprint, hostFingerprint } from 'chainsweep/core/finding.js';
 import type { Report } from 'chainsweep/core/report.js';
 import type { Hono } from 'hono';
 import { createToken } from '../auth/tokens.js';
@@ -135,4 +135,29 @@ export async function getJson(
 ): Promise<{ status: number; body: any }> {
   const res = await app.request(path, { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, body: await res.json() };
+}
+
+/** A hunt hit on the 3CX C2 domain `seen` in a DNS log at `timestamp`, naming `client` when given. */
+export function logHit(client: string | undefined, seen: string, timestamp: string): Finding {
+  return {
+    fingerprint: randomUUID().replaceAll('-', '').repeat(2),
+    kind: 'domain',
+    indicatorId: 'domain-akamaicontainer',
+    packId: '3cx-2023',
+    severity: 'critical',
+    confidence: 'high',
+    title: '3CX C2 domain',
+    subject: {
+      log: {
+        file: '/var/log/dns.log',
+        line: 7,
+        format: 'bind',
+        timestamp,
+        seen,
+        ...(client ? { client } : {}),
+      },
+    },
+    evidence: { value: seen },
+    references: [],
+  };
 }

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Finding } from 'chainsweep/core/finding.js';
 import type { Report } from 'chainsweep/core/report.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
 import { type SeededOrg, seedOrg, type TestApp, testApp } from '../testing/test-hub.js';
-import { cleanReport, enrol, getJson, newHostId, scanReport, upload } from './fleet-test-kit.js';
+import { cleanReport, enrol, getJson, logHit, newHostId, scanReport, upload } from './fleet-test-kit.js';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-11-20T12:00:00.000Z');
@@ -35,30 +34,6 @@ function affectedReport(hostId: string, finishedAt: string): Report {
         },
       ],
     },
-  };
-}
-
-function logHit(client: string | undefined, seen: string, timestamp: string): Finding {
-  return {
-    fingerprint: randomUUID().replaceAll('-', '').repeat(2),
-    kind: 'domain',
-    indicatorId: 'domain-akamaicontainer',
-    packId: '3cx-2023',
-    severity: 'critical',
-    confidence: 'high',
-    title: '3CX C2 domain',
-    subject: {
-      log: {
-        file: '/var/log/dns.log',
-        line: 7,
-        format: 'bind',
-        timestamp,
-        seen,
-        ...(client ? { client } : {}),
-      },
-    },
-    evidence: { value: seen },
-    references: [],
   };
 }
 
