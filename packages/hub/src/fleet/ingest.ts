@@ -132,7 +132,8 @@ export async function ingestReport(
       await storeReport(tx, input, now, defaultStaleDays);
       return { ...result, duplicate: false };
     },
-    { lock: lockOf(orgId) },
+    // One host's reports one at a time (SERIALIZABLE keeps the rest right; this spares it the retries).
+    { lock: lockOf(`${orgId}:${report.host.hostId}`) },
   );
 }
 

@@ -49,6 +49,32 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
     expect(await db.all('SELECT * FROM counter')).toEqual([]);
   });
 
+  it('undoes only the transactions that throw when many run at once', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        db.transaction(async (tx) => {
+          await tx.run('INSERT INTO counter (id, n) VALUES (?, ?)', [`r${i}`, i]);
+          if (i % 3 === 0) throw new Error(`boom ${i}`);
+          await tx.run('UPDATE counter SET n = n + 100 WHERE id = ?', [`r${i}`]);
+          return i;
+        }),
+      ),
+    );
+    expect(results).toEqual(
+      results.map((_, i) =>
+        i % 3 === 0
+          ? { status: 'rejected', reason: new Error(`boom ${i}`) }
+          : { status: 'fulfilled', value: i },
+      ),
+    );
+    const rows = await db.all<{ id: string; n: number }>('SELECT id, n FROM counter ORDER BY n');
+    expect(rows).toEqual(
+      Array.from({ length: 30 }, (_, i) => i)
+        .filter((i) => i % 3 !== 0)
+        .map((i) => ({ id: `r${i}`, n: i + 100 })),
+    );
+  });
+
   it('loses no increment under concurrent read-modify-write transactions', async () => {
     await db.run('INSERT INTO counter (id, n) VALUES (?, 0)', ['c']);
     const other = await store.reopen();
