@@ -271,6 +271,11 @@ describe.each(DIALECTS)('fleet on %s', (dialect) => {
     expect(await names_('q=10.0.0.4')).toEqual(['host-a']);
     expect(await names_('q=HOST-B')).toEqual(['host-b']);
     expect(await names_('q=%25')).toEqual([]);
+    for (const bad of ['q=%00', 'q=a%0Ab', 'state=clean&state=affected', 'q=a&q=b', 'limit=1&limit=500']) {
+      const refused = await getJson(hub.app, token(), `/api/v1/hosts?${bad}`);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error.field, bad).toBe(bad.slice(0, bad.indexOf('=')));
+    }
 
     const first = (await getJson(hub.app, token(), '/api/v1/hosts?limit=2')).body;
     const otherToken = other.apiTokens['org-member'];

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { ANY_ROLE, requireAgent, requireRole } from '../http/access.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
@@ -15,10 +15,22 @@ import { readUploadedReport } from './upload-body.js';
 export const HOST_PAGE = { default: 50, max: 500 } as const;
 export const TREND_DAYS = { default: 30, max: 366 } as const;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters refused
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A query parameter given at most once (a repeated one is ambiguous, so refused). */
+function queryParam(c: Context<HubEnv>, field: string): string | undefined {
+  const values = c.req.queries(field);
+  if (values && values.length > 1) throw new HttpError(400, 'INVALID', `give ${field} once`, { field });
+  return values?.[0];
+}
+
 function queryText(value: string | undefined, field: string, max = 200): string | undefined {
   if (value === undefined) return undefined;
   if (value.length === 0 || value.length > max)
     throw new HttpError(400, 'INVALID', `${field} must have 1 to ${max} characters`, { field });
+  if (CONTROL.test(value))
+    throw new HttpError(400, 'INVALID', `${field} must not hold control characters`, { field });
   return value;
 }
 
@@ -59,14 +71,14 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
     })
     .get('/api/v1/fleet/summary', async (c) => {
       const scope = scopeOf(requireRole(c, ANY_ROLE));
-      const days = queryInt(c.req.query('days'), 'days', TREND_DAYS.default, TREND_DAYS.max);
+      const days = queryInt(queryParam(c, 'days'), 'days', TREND_DAYS.default, TREND_DAYS.max);
       const now = deps.now();
       await refreshStaleHosts(db, scope, now, config.staleDays);
       return c.json(await fleetSummary(db, scope, now, days));
     })
     .get('/api/v1/hosts', async (c) => {
       const scope = scopeOf(requireRole(c, ANY_ROLE));
-      const state = c.req.query('state');
+      const state = queryParam(c, 'state');
       if (state !== undefined && !(HOST_STATES as readonly string[]).includes(state))
         throw new HttpError(400, 'INVALID', `state must be one of ${HOST_STATES.join(', ')}`, {
           field: 'state',
@@ -74,13 +86,13 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
       const filters: HostFilters = {};
       if (state) filters.state = state as HostState;
       for (const key of ['app', 'version', 'indicator', 'pack', 'q'] as const) {
-        const value = queryText(c.req.query(key), key);
+        const value = queryText(queryParam(c, key), key);
         if (value !== undefined) filters[key] = value;
       }
       if (filters.version !== undefined && filters.app === undefined)
         throw new HttpError(400, 'INVALID', 'version needs app', { field: 'version' });
-      const limit = queryInt(c.req.query('limit'), 'limit', HOST_PAGE.default, HOST_PAGE.max);
-      const cursor = queryText(c.req.query('cursor'), 'cursor', 2000);
+      const limit = queryInt(queryParam(c, 'limit'), 'limit', HOST_PAGE.default, HOST_PAGE.max);
+      const cursor = queryText(queryParam(c, 'cursor'), 'cursor', 2000);
       await refreshStaleHosts(db, scope, deps.now(), config.staleDays);
       return c.json(await listHosts(db, scope, filters, cursor ? { limit, cursor } : { limit }));
     })
