@@ -162,13 +162,14 @@ function checkStructure(
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const inArray = new Uint8Array(maxDepth + 2);
   const commas = new Uint32Array(maxDepth + 2);
-  const path: PropertyKey[] = [];
+  // Keys as byte ranges, decoded only for the path of a failure.
+  const path: (number | KeyRange)[] = [];
   let expectKey = false;
   let depth = 0;
   // A raw NUL is invalid JSON (JSON.parse refuses it); an escaped one can only sit inside a string.
   let nul = view.indexOf(NUL_ESCAPE);
   const failure = (code: ReportBodyErrorCode, message: string): ReportBodyResult =>
-    fail(code, message, tracking && path.length ? fieldPath(path) : undefined);
+    fail(code, message, tracking && path.length ? fieldPath(path.map((p) => keyOf(bytes, p))) : undefined);
   for (let i = 0; i < length; i++) {
     const c = bytes[i];
     if (c === QUOTE) {
@@ -186,7 +187,7 @@ function checkStructure(
         return failure('NUL_CHARACTER', `a ${expectKey ? 'key' : 'string'} holds a NUL character (\\u0000)`);
       }
       if (tracking && expectKey) {
-        path[depth - 1] = keyText(bytes.subarray(i, end + 1));
+        path[depth - 1] = { start: i, end: end + 1 };
         expectKey = false;
       }
       i = end;
@@ -210,7 +211,7 @@ function checkStructure(
         commas[depth] = count;
         if (count >= maxItems) {
           if (tracking) path.length = depth - 1;
-          return depth === 2 && path[0] === 'findings'
+          return depth === 2 && keyOf(bytes, path[0]) === 'findings'
             ? failure('TOO_MANY_FINDINGS', `more than ${maxItems} findings`)
             : failure('TOO_MANY_ITEMS', `an array of more than ${maxItems} items`);
         }
@@ -245,8 +246,15 @@ function closingQuote(view: Buffer, start: number): number {
   }
 }
 
-function keyText(quoted: Uint8Array): string {
-  const text = utf8.decode(quoted);
+/** Where a key's quoted text lies in the body. */
+interface KeyRange {
+  start: number;
+  end: number;
+}
+
+function keyOf(bytes: Uint8Array, part: number | KeyRange | undefined): PropertyKey {
+  if (part === undefined || typeof part === 'number') return part ?? '';
+  const text = utf8.decode(bytes.subarray(part.start, part.end));
   try {
     return String(JSON.parse(text));
   } catch {
