@@ -16,9 +16,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createToken } from './auth/tokens.js';
 import { scanReport } from './fleet/fleet-test-kit.js';
 import { runHubCli, type ServeProcess, startServe } from './testing/run-hub-cli.js';
 import { DIALECTS, openTestStore, TEST_POSTGRES_URL, type TestStore } from './testing/test-db.js';
+import { seedOrg } from './testing/test-hub.js';
 
 const PASSWORD = 'a long enough password';
 
@@ -235,6 +237,57 @@ describe.each(DIALECTS)('chainsweep hub and serve on %s', (dialect) => {
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'ENROL_REFUSED' } });
     expect(await serve.exited).toBe(0);
+  });
+
+  it('keeps every report it acknowledged when SIGKILLed during ingestion', async () => {
+    const { orgId } = await seedOrg(store.db, 'Acme');
+    serve = await startServe([...storeArgs(store), '--listen', '127.0.0.1:0']);
+    const url = serve.url;
+    const agents = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const token = (await createToken(store.db, { kind: 'all' }, { orgId, kind: 'enrol' }, new Date()))
+          .token;
+        const hostId = randomUUID().replaceAll('-', '');
+        const res = await fetch(`${url}/api/v1/enrol`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token, hostId, hostname: `pc-${i}` }),
+        });
+        return (await res.json()) as { credential: string; hostId: string };
+      }),
+    );
+    const acknowledged: string[] = [];
+    let killed = false;
+    const sendUntilKilled = async (agent: { credential: string; hostId: string }) => {
+      while (!killed) {
+        const reportId = randomUUID();
+        try {
+          const res = await fetch(`${url}/api/v1/reports`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${agent.credential}`, 'content-type': 'application/json' },
+            body: JSON.stringify(scanReport({ hostId: agent.hostId, reportId, apps: 50, findings: 3 })),
+          });
+          if (res.status === 202) acknowledged.push(reportId);
+        } catch {
+          return; // the connection died with the server
+        }
+      }
+    };
+    const senders = agents.map(sendUntilKilled);
+    while (acknowledged.length < 60) await new Promise((r) => setTimeout(r, 5));
+    killed = true;
+    serve.child.kill('SIGKILL');
+    await serve.exited;
+    await Promise.all(senders);
+    serve = await startServe([...storeArgs(store), '--listen', '127.0.0.1:0']);
+    expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
+    const stored = new Set(
+      (await (await store.reopen()).all<{ report_id: string }>('SELECT report_id FROM reports')).map(
+        (r) => r.report_id,
+      ),
+    );
+    expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(60);
   });
 
   it('refuses a store newer than itself with one line and exit 2', async () => {
