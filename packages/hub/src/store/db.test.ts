@@ -75,6 +75,24 @@ describe.each(DIALECTS)('store on %s', (dialect) => {
     );
   });
 
+  it('still runs the transactions waiting behind one whose work ended the whole transaction', async () => {
+    const [ended, ...rest] = await Promise.allSettled([
+      db.transaction(async (tx) => {
+        await tx.exec('ROLLBACK');
+        throw new Error('gave up');
+      }),
+      ...[1, 2].map((i) =>
+        db.transaction(async (tx) => tx.run('INSERT INTO counter (id, n) VALUES (?, ?)', [`w${i}`, i])),
+      ),
+    ]);
+    expect(ended).toMatchObject({ status: 'rejected' });
+    expect(rest).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'fulfilled', value: 1 },
+    ]);
+    expect(await db.all('SELECT id FROM counter ORDER BY id')).toEqual([{ id: 'w1' }, { id: 'w2' }]);
+  }, 10_000);
+
   it('loses no increment under concurrent read-modify-write transactions', async () => {
     await db.run('INSERT INTO counter (id, n) VALUES (?, 0)', ['c']);
     const other = await store.reopen();

@@ -81,6 +81,14 @@ function connect(file: string): Db {
   // promise settles only after the COMMIT.
   const waiting: GroupedWork[] = [];
   const commitGroup = async () => {
+    try {
+      await runGroup();
+    } finally {
+      // Whatever ended this group, the transactions still waiting get the next one.
+      if (waiting.length > 0) void serialised(commitGroup);
+    }
+  };
+  const runGroup = async () => {
     if (waiting.length === 0) return;
     try {
       sqlite.exec('BEGIN IMMEDIATE');
@@ -108,7 +116,7 @@ function connect(file: string): Db {
         done.push({ item, value });
       } catch (error) {
         if (!sqlite.inTransaction) {
-          // SQLite gave the whole transaction up (a full disk, an I/O error): nothing of the group is stored.
+          // The whole transaction was given up (a full disk, an I/O error): nothing of the group is stored.
           for (const other of group) other.reject(error);
           return;
         }
@@ -123,8 +131,6 @@ function connect(file: string): Db {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
       for (const item of group) item.reject(error);
       return;
-    } finally {
-      if (waiting.length > 0) void serialised(commitGroup);
     }
     for (const { item, value } of done) item.resolve(value);
     for (const { item, error } of failed) item.reject(error);
