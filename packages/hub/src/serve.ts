@@ -129,6 +129,11 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
     await db.close();
     throw error;
   }
+  // Without --public-url the hub is where it bound (a port of 0 is only known now, before any request).
+  if (!start.config?.publicUrl) {
+    deps.config.publicUrl = listening.url;
+    if (!start.config?.publisher) deps.config.publisher = { ...deps.config.publisher, namespace: listening.url };
+  }
   let closing: Promise<void> | undefined;
   return {
     ...listening,

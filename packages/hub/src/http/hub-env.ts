@@ -12,6 +12,10 @@ export interface HubConfig {
   maxReportBytes: number;
   /** Days without a report after which a host is `stale`, unless its organisation sets its own. */
   staleDays: number;
+  /** The hub's address as its readers reach it, no trailing slash: feeds, CSAF and pages link absolute URLs under it. */
+  publicUrl: string;
+  /** Who publishes the advisories (CSAF `document.publisher`, vendor category); `namespace` is an https or http URL. */
+  publisher: { name: string; namespace: string };
   /** Pack trust and the feed key (`serve --pack-keys`, `--root-keyring`, `--feed-key`); absent: bundled keys, no feed. */
   packs?: PackSettings;
 }
