@@ -2,6 +2,12 @@ import type { Migration } from '../migration.js';
 import { TENANCY } from './001-tenancy.js';
 import { FLEET_MIGRATION } from './002-fleet.js';
 import { PACKS_MIGRATION } from './003-packs.js';
+import { ADVISORIES_MIGRATION } from './004-advisories.js';
 
 /** Every migration, in version order; a database is brought to the last one when the hub starts. */
-export const MIGRATIONS: readonly Migration[] = [TENANCY, FLEET_MIGRATION, PACKS_MIGRATION];
+export const MIGRATIONS: readonly Migration[] = [
+  TENANCY,
+  FLEET_MIGRATION,
+  PACKS_MIGRATION,
+  ADVISORIES_MIGRATION,
+];
