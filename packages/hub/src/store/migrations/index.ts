@@ -3,6 +3,7 @@ import { TENANCY } from './001-tenancy.js';
 import { FLEET_MIGRATION } from './002-fleet.js';
 import { PACKS_MIGRATION } from './003-packs.js';
 import { ADVISORIES_MIGRATION } from './004-advisories.js';
+import { WEBHOOKS_MIGRATION } from './005-webhooks.js';
 
 /** Every migration, in version order; a database is brought to the last one when the hub starts. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly Migration[] = [
   FLEET_MIGRATION,
   PACKS_MIGRATION,
   ADVISORIES_MIGRATION,
+  WEBHOOKS_MIGRATION,
 ];
