@@ -1,3 +1,4 @@
+import { advisoryRoutes } from './advisories/advisory-routes.js';
 import { fleetRoutes } from './fleet/routes.js';
 import type { ClientView } from './http/client-view.js';
 import type { HubDeps, RouteModule } from './http/hub-env.js';
@@ -22,5 +23,6 @@ export function hubModules(deps: HubDeps, options: { client?: ClientView } = {})
     orgRoutes(deps),
     packRoutes(deps),
     fleetRoutes(deps),
+    advisoryRoutes(deps),
   ];
 }

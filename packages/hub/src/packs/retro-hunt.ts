@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InstalledApp, OsFamily } from 'chainsweep/core/app.js';
 import { errorMessage } from 'chainsweep/core/errors.js';
 import type { Finding } from 'chainsweep/core/finding.js';
-import { readPackContent } from 'chainsweep/packs/pack-content.js';
-import { verifyPackArchive } from 'chainsweep/packs/verify-pack.js';
 import type { Db, SqlValue } from '../store/db.js';
-import { packWithArchive } from './hub-pack-store.js';
 import type { PackSettings } from './pack-settings.js';
 import {
   appNameKeys,
@@ -16,6 +13,7 @@ import {
   needsEveryFile,
   type PackMatchers,
 } from './retro-match.js';
+import { storedPackIntel } from './stored-intel.js';
 
 /** Hosts judged per batch (one transaction each): the most facts held in memory at once. */
 export const RETRO_HUNT_BATCH = 500;
@@ -225,15 +223,9 @@ interface JudgedHost {
 }
 
 async function matchersFor(ctx: RetroHuntContext, run: RunRow): Promise<PackMatchers> {
-  const stored = await packWithArchive(ctx.db, run.pack_id, Number(run.pack_sequence));
-  if (!stored) throw new Error(`pack ${run.pack_id} #${run.pack_sequence} is not stored`);
-  // Checked as at its upload, when it was verified, so a key that has expired since does not stop the hunt.
-  const pack = await verifyPackArchive(stored.archive, {
-    keyring: ctx.settings.keyring,
-    now: new Date(stored.pack.uploadedAt),
-    source: `pack ${run.pack_id} #${run.pack_sequence}`,
-  });
-  return compilePackMatchers(readPackContent(pack), { id: run.pack_id, sequence: Number(run.pack_sequence) });
+  const intel = await storedPackIntel(ctx.db, ctx.settings, run.pack_id, Number(run.pack_sequence));
+  if (!intel) throw new Error(`pack ${run.pack_id} #${run.pack_sequence} is not stored`);
+  return compilePackMatchers(intel, { id: run.pack_id, sequence: Number(run.pack_sequence) });
 }
 
 /** Reads the batch's stored facts the pack can match (every app; every file, or only digest hits) and judges them. */
