@@ -229,4 +229,35 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     const [advisory] = await publishedAdvisories(store.db).list('public');
     expect(advisory?.revisions.map((r) => r.number)).toEqual([1, 2]);
   });
+
+  it('links a pack uploaded for an advisory with a revision that copies the new versions', async () => {
+    const draft = await create();
+    await call('POST', `/api/v1/advisories/${draft.id}/publish`, staff(), { baseSeq: 1 });
+    const archive = await packArchiveBytes(
+      'acme-2026',
+      { apps: [affectedApp('acme-win', 'Acme Phone', ['1.0', '1.1', '1.3'], ['1.4'])] },
+      { key: packKey, sequence: 2, now: new Date(clock - 1000) },
+    );
+    const send = (query: string) =>
+      hub.app.request(`/api/v1/packs${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${staff()}`, 'content-type': 'application/gzip' },
+        body: new Uint8Array(archive),
+      });
+    const unknown = await send('?advisory=NOPE-1');
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as Json).error.field).toBe('advisory');
+    expect((await send('?advisory=a&advisory=b')).status).toBe(400);
+    clock += 60_000;
+    const res = await send('?advisory=CSW-2023-0001');
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(((await res.json()) as Json).advisory.revision.number).toBe(2);
+    const [advisory] = await publishedAdvisories(store.db).list('public');
+    const current = advisory?.revisions.at(-1);
+    expect(current?.summary).toBe('Pack acme-2026 #2 published.');
+    expect(current?.content.packs).toEqual([{ packId: 'acme-2026', sequence: 2 }]);
+    expect(current?.content.products[0]).toMatchObject({ affected: ['1.0', '1.1', '1.3'], fixed: ['1.4'] });
+    expect(advisory?.revisions[0]?.content.products[0]?.affected).toEqual(['1.0', '1.1']);
+    expect(advisory?.packs.map((p) => p.sequence)).toEqual([2]);
+  });
 });

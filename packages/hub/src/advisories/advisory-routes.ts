@@ -7,7 +7,6 @@ import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../http/openapi.
 import { DEFAULT_PACK_SETTINGS } from '../packs/pack-settings.js';
 import { storedPackIntel } from '../packs/stored-intel.js';
 import type { Db } from '../store/db.js';
-import type { Principal } from '../tenancy.js';
 import { type PackApp, parseContent, resolveProducts, revisionSummaryField } from './advisory-input.js';
 import {
   createAdvisory,
@@ -19,7 +18,8 @@ import {
   type StoredAdvisory,
   trackingIdField,
 } from './advisory-store.js';
-import type { AdvisoryContent, RevisionAuthor } from './model.js';
+import type { AdvisoryContent } from './model.js';
+import { authorOf } from './revision-author.js';
 
 const STAFF = ['vendor-staff'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -215,18 +215,6 @@ async function requireStoredPacks(db: Db, packs: AdvisoryContent['packs']): Prom
         { field: `content.packs[${index}]` },
       );
   }
-}
-
-/** Who a revision is by: a user by email, an API token by its name. */
-async function authorOf(db: Db, principal: Exclude<Principal, { kind: 'agent' }>): Promise<RevisionAuthor> {
-  if (principal.kind === 'user') {
-    const user = await db.get<{ email: string }>('SELECT email FROM users WHERE id = ?', [principal.userId]);
-    return { id: principal.userId, name: user?.email ?? principal.userId };
-  }
-  const token = await db.get<{ name: string }>('SELECT name FROM api_tokens WHERE id = ?', [
-    principal.tokenId,
-  ]);
-  return { id: principal.tokenId, name: `API token ${token?.name || principal.tokenId}` };
 }
 
 function advisoryId(c: Context<HubEnv>): string {

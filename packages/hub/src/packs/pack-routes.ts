@@ -4,6 +4,8 @@ import type { TrustedKey } from 'chainsweep/packs/keys.js';
 import { readPackContent } from 'chainsweep/packs/pack-content.js';
 import { verifyPackArchive } from 'chainsweep/packs/verify-pack.js';
 import { type Context, Hono } from 'hono';
+import { advisoryToLink, linkPackToAdvisory } from '../advisories/pack-link.js';
+import { authorOf } from '../advisories/revision-author.js';
 import { recomputeHostState } from '../fleet/states.js';
 import { ANY_ROLE, requireRole } from '../http/access.js';
 import { HttpError } from '../http/http-error.js';
@@ -60,6 +62,10 @@ export function packRoutes(deps: HubDeps): RouteModule {
   const routes = new Hono<HubEnv>()
     .post('/api/v1/packs', async (c) => {
       const principal = requireRole(c, STAFF);
+      const advisoryParam = c.req.queries('advisory');
+      if (advisoryParam && advisoryParam.length !== 1)
+        throw new HttpError(400, 'INVALID', 'advisory must be given once', { field: 'advisory' });
+      const advisoryId = advisoryParam ? await advisoryToLink(deps.db, advisoryParam[0] ?? '') : undefined;
       const bytes = await readArchiveBody(c, Math.min(deps.config.maxBodyBytes, MAX_ARCHIVE_BYTES));
       const now = deps.now();
       const { pack, intel } = await verifyUpload(bytes, settings.keyring, now);
@@ -74,9 +80,19 @@ export function packRoutes(deps: HubDeps): RouteModule {
         { lock: PACKS_LOCK },
       );
       setImmediate(() => kick(run.id));
+      const linked = advisoryId
+        ? await linkPackToAdvisory(
+            deps.db,
+            advisoryId,
+            { id: stored.id, sequence: stored.sequence, apps: intel.apps },
+            await authorOf(deps.db, principal),
+            now,
+          )
+        : undefined;
       return c.json(
         {
           pack: stored,
+          advisory: linked && advisoryParam ? { trackingId: advisoryParam[0], revision: linked } : null,
           counts: intel.packs[0]?.counts ?? {},
           stale: pack.stale,
           feed: settings.feedKey ? archivePath(stored.id, stored.sequence) : null,
@@ -307,8 +323,19 @@ function packOpenApi(): RouteModule['openapi'] {
   return {
     '/api/v1/packs': {
       post: {
-        summary: 'Upload a signed pack archive (as packs export writes it); stored, published, retro-hunted',
+        summary:
+          'Upload a signed pack archive (as packs export writes it); stored, published, retro-hunted, and linked to the advisory named by `advisory`',
         ...access(STAFF),
+        parameters: [
+          {
+            name: 'advisory',
+            in: 'query',
+            required: false,
+            description:
+              'The tracking id of the advisory the pack belongs to (it gets a revision linking the pack)',
+            schema: { type: 'string' },
+          },
+        ],
         requestBody: {
           required: true,
           content: {
@@ -318,7 +345,7 @@ function packOpenApi(): RouteModule['openapi'] {
         responses: {
           '201': jsonResponse('The stored pack and its queued retro-hunt', {
             type: 'object',
-            properties: { pack, retroHunt: run },
+            properties: { pack, retroHunt: run, advisory: { type: ['object', 'null'] } },
           }),
           '400': ERROR_RESPONSE,
           '401': ERROR_RESPONSE,
