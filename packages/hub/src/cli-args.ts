@@ -45,3 +45,27 @@ export function parseProxies(values: readonly string[]): string[] {
       throw new UserError('USAGE', `--trust-proxy ${JSON.stringify(address)}: expected an IP address`);
   return addresses;
 }
+
+/** A `--public-url`: an absolute http or https URL without credentials, query or fragment; no trailing slash. */
+export function parsePublicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash
+  )
+    throw new UserError(
+      'USAGE',
+      `--public-url ${JSON.stringify(value)}: expected the hub's address as readers reach it, e.g. https://hub.example.com`,
+    );
+  return url.href.replace(/\/+$/, '');
+}

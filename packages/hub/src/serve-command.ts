@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliIo } from 'chainsweep/cli/io.js';
 import { UserError } from 'chainsweep/core/errors.js';
-import { parseDbUrl, parseListen, parseProxies } from './cli-args.js';
+import { parseDbUrl, parseListen, parseProxies, parsePublicUrl } from './cli-args.js';
 import { jsonLineLog } from './http/request-log.js';
 import { loadPackSettings } from './packs/pack-settings.js';
 import { startHub } from './serve.js';
@@ -11,8 +11,9 @@ const DEFAULT_LISTEN = '127.0.0.1:8080';
 
 /**
  * `chainsweep serve --data DIR [--listen HOST:PORT] [--db postgres://...] [--trust-proxy IP]... [--pack-keys FILE]...
- * [--root-keyring FILE]... [--feed-key FILE]`: runs the hub until SIGTERM or
- * SIGINT, then shuts down gracefully. Prints `listening on http://HOST:PORT` on stderr once bound.
+ * [--root-keyring FILE]... [--feed-key FILE] [--public-url URL] [--publisher NAME]`: runs the hub until SIGTERM or
+ * SIGINT, then shuts down gracefully. `--public-url` is where readers reach the hub (feeds and CSAF link absolute
+ * URLs under it; default: the address it listens on), `--publisher` who publishes its advisories. Prints `listening on http://HOST:PORT` on stderr once bound.
  */
 export async function runServe(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -25,6 +26,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       'pack-keys': { type: 'string', multiple: true },
       'root-keyring': { type: 'string', multiple: true },
       'feed-key': { type: 'string' },
+      'public-url': { type: 'string' },
+      publisher: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -32,12 +35,20 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   if (!values.data) throw new UserError('USAGE', '--data DIR is required');
   const listen = parseListen(values.listen ?? DEFAULT_LISTEN);
   const postgresUrl = parseDbUrl(values.db);
+  const publicUrl = parsePublicUrl(values['public-url']);
+  if (values.publisher !== undefined && !/^[^\p{Cc}]{1,200}$/u.test(values.publisher))
+    throw new UserError('USAGE', '--publisher NAME: expected 1 to 200 characters, no control characters');
   const hub = await startHub({
     store: { dataDir: values.data, ...(postgresUrl ? { postgresUrl } : {}) },
     ...listen,
     log: jsonLineLog(io.stderr),
     trustedProxies: parseProxies(values['trust-proxy'] ?? []),
     config: {
+      ...(publicUrl ? { publicUrl } : {}),
+      // A namespace of '' is the listen address, once bound.
+      ...(values.publisher || publicUrl
+        ? { publisher: { name: values.publisher ?? 'chainsweep hub', namespace: publicUrl ?? '' } }
+        : {}),
       packs: await loadPackSettings({
         packKeys: values['pack-keys']?.map((p) => resolvePath(io.cwd, p)),
         rootKeyrings: values['root-keyring']?.map((p) => resolvePath(io.cwd, p)),

@@ -132,7 +132,8 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
   // Without --public-url the hub is where it bound (a port of 0 is only known now, before any request).
   if (!start.config?.publicUrl) {
     deps.config.publicUrl = listening.url;
-    if (!start.config?.publisher) deps.config.publisher = { ...deps.config.publisher, namespace: listening.url };
+    if (!start.config?.publisher)
+      deps.config.publisher = { ...deps.config.publisher, namespace: listening.url };
   }
   let closing: Promise<void> | undefined;
   return {
