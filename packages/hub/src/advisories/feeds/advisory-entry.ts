@@ -3,7 +3,7 @@
 import { renderMarkdown } from '../markdown.js';
 import { type AdvisoryContent, currentContent, type PublishedAdvisory } from '../model.js';
 import { absoluteUrl, advisoryPaths } from '../urls.js';
-import { escapeAttribute, escapeText } from './xml.js';
+import { escapeAttribute, escapeText, xmlSafe } from './xml.js';
 
 /** Who publishes the feeds: the hub's public URL (no trailing slash) and its publisher. */
 export interface FeedConfig {
@@ -38,7 +38,7 @@ export function newestRelease(advisories: readonly PublishedAdvisory[]): string 
  */
 export function advisoryEntryId(publicUrl: string, advisory: PublishedAdvisory): string {
   const day = rfc3339(advisory.initialReleaseDate).slice(0, 10);
-  return `tag:${tagAuthority(publicUrl)},${day}:advisory/${encodeURIComponent(advisory.trackingId)}`;
+  return `tag:${tagAuthority(publicUrl)},${day}:advisory/${encodeURIComponent(xmlSafe(advisory.trackingId))}`;
 }
 
 /** A host name as a tag URI's DNS name: an IP literal's brackets and colons (not allowed there) become dashes. */

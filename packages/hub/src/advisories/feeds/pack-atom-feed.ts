@@ -4,7 +4,7 @@ import { archivePath } from '../../packs/hub-feed.js';
 import type { HubPack } from '../../packs/hub-pack-store.js';
 import { absoluteUrl } from '../urls.js';
 import { EMPTY_FEED_UPDATED, rfc3339 } from './advisory-entry.js';
-import { emptyElement, escapeText, textElement } from './xml.js';
+import { emptyElement, escapeText, textElement, xmlSafe } from './xml.js';
 
 /** Where the hub's pack feed lives; archives and `latest.json` are relative to it, as `packs publish` lays out. */
 export const PACK_FEED_ROOT = '/feed/';
@@ -38,7 +38,7 @@ export function packAtomFeed(packs: readonly HubPack[], config: PackFeedConfig):
   const newest = sorted[0];
   const entries = sorted.map((pack) => {
     const children = [
-      `<id>urn:chainsweep:pack:${escapeText(encodeURIComponent(pack.id))}:${pack.sequence}</id>`,
+      `<id>urn:chainsweep:pack:${escapeText(encodeURIComponent(xmlSafe(pack.id)))}:${pack.sequence}</id>`,
       textElement('title', `${pack.title} (#${pack.sequence})`, { type: 'text' }),
       `<published>${rfc3339(pack.published)}</published>`,
       `<updated>${packUpdated(pack)}</updated>`,
@@ -61,7 +61,7 @@ export function packAtomFeed(packs: readonly HubPack[], config: PackFeedConfig):
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
-    `  <id>urn:chainsweep:feed:${escapeText(encodeURIComponent(config.feedName))}</id>`,
+    `  <id>urn:chainsweep:feed:${escapeText(encodeURIComponent(xmlSafe(config.feedName)))}</id>`,
     `  ${textElement('title', `${config.feedName} signature packs`, { type: 'text' })}`,
     `  <updated>${newest ? packUpdated(newest) : EMPTY_FEED_UPDATED}</updated>`,
     `  <author>${textElement('name', config.publisher.name)}</author>`,

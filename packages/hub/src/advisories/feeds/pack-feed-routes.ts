@@ -30,7 +30,10 @@ export function packAtomFeedRoutes(deps: HubDeps): RouteModule {
       feedName: settings.feedName,
       publisher: deps.config.publisher,
     });
-    const newest = packs.map(packUpdated).reduce((a, b) => (b > a ? b : a), EMPTY_FEED_UPDATED);
+    const newest = Math.max(
+      Date.parse(EMPTY_FEED_UPDATED),
+      ...packs.map((pack) => Date.parse(packUpdated(pack))),
+    );
     return conditionalResponse(c, body, ATOM_TYPE, new Date(newest));
   });
   return {

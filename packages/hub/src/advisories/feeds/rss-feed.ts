@@ -29,9 +29,9 @@ export function advisoryRssFeed(advisories: readonly PublishedAdvisory[], config
     '<?xml version="1.0" encoding="utf-8"?>',
     '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">',
     '  <channel>',
-    `    ${textElement('title', `${config.publisher.name} security advisories`)}`,
+    `    ${textElement('title', `${config.publisher.name} security advisories`, {}, 'plain')}`,
     `    ${textElement('link', url(advisoryPaths.list()))}`,
-    `    ${textElement('description', `Security advisories published by ${config.publisher.name}, updated with every revision.`)}`,
+    `    ${textElement('description', `Security advisories published by ${config.publisher.name}, updated with every revision.`, {}, 'plain')}`,
     '    <language>en</language>',
     `    <pubDate>${built}</pubDate>`,
     `    <lastBuildDate>${built}</lastBuildDate>`,
@@ -53,14 +53,14 @@ function rssItem(advisory: PublishedAdvisory, config: FeedConfig): string {
   const pack = advisory.packs[0];
   const author = advisory.revisions[0]?.author.name;
   const children = [
-    textElement('title', content.title),
+    textElement('title', content.title, {}, 'plain'),
     textElement('link', url(advisoryPaths.page(advisory.slug))),
     textElement('guid', advisoryEntryId(config.publicUrl, advisory), { isPermaLink: 'false' }),
     `<pubDate>${new Date(advisory.initialReleaseDate).toUTCString()}</pubDate>`,
-    ...(author ? [textElement('dc:creator', author)] : []),
+    ...(author ? [textElement('dc:creator', author, {}, 'plain')] : []),
     textElement('description', `<p>${escapeText(content.summary)}</p>\n${advisoryHtml(advisory)}`),
     ...advisoryCategories(config.publicUrl, content).map((c) =>
-      textElement('category', c.term, { domain: c.scheme }),
+      textElement('category', c.term, { domain: c.scheme }, 'plain'),
     ),
     ...(pack
       ? [

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 /** The interpreter that has Debian's python3-feedparser (the `python3` on PATH may be another one). */
 const PYTHON = '/usr/bin/python3';
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import feedparser, json, sys
 import xml.etree.ElementTree as ET
 data = sys.stdin.buffer.read()

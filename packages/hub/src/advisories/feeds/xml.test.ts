@@ -16,7 +16,9 @@ describe('XML escaping', () => {
   });
 
   it('escapes markup, and never lets ]]> through', () => {
-    expect(escapeText(']]><a href="x">&amp;</a>')).toBe(']]&gt;&lt;a href="x"&gt;&amp;amp;&lt;/a&gt;');
+    expect(escapeText(`]]><a href="x" title='y'>&amp;</a>`)).toBe(
+      ']]&gt;&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
     expect(escapeAttribute(`"'<>&\t\n\r`)).toBe('&quot;&#39;&lt;&gt;&amp;&#9;&#10;&#13;');
   });
 

@@ -12,22 +12,33 @@ export function xmlSafe(text: string): string {
   return text.replace(FORBIDDEN, '');
 }
 
-/** `text` as XML character data: forbidden characters dropped, `&`, `<` and `>` escaped (so `]]>` never appears). */
+/**
+ * `text` as XML character data, also fit for HTML text: forbidden characters dropped, `&`, `<` and `>` escaped (so
+ * `]]>` never appears), and both quotes, so no escaped text reads like an attribute to a careless consumer.
+ */
 export function escapeText(text: string): string {
-  return xmlSafe(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return xmlSafe(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /**
- * `text` as a quoted XML (or HTML) attribute value: as `escapeText`, plus both quotes, and tab, newline and
- * carriage return as character references so attribute-value normalisation keeps them.
+ * `text` as plain-text character data for elements whose readers may take it for HTML (RSS titles): `&`, `<` and
+ * `>` as the hexadecimal references the RSS Best Practices Profile recommends, read literally by the most readers.
+ */
+export function escapePlainText(text: string): string {
+  return xmlSafe(text).replace(/&/g, '&#x26;').replace(/</g, '&#x3C;').replace(/>/g, '&#x3E;');
+}
+
+/**
+ * `text` as a quoted XML (or HTML) attribute value: as `escapeText`, plus tab, newline and carriage return as
+ * character references so attribute-value normalisation keeps them.
  */
 export function escapeAttribute(text: string): string {
-  return escapeText(text)
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-    .replace(/\t/g, '&#9;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;');
+  return escapeText(text).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
 }
 
 /** The attributes ` name="value"` of `attributes` in their order, leaving out undefined values. */
@@ -38,13 +49,14 @@ export function attributes(values: Record<string, string | number | undefined>):
     .join('');
 }
 
-/** An element holding only escaped text: `<name attr="...">text</name>`. */
+/** An element holding only escaped text: `<name attr="...">text</name>` (`plain`: with escapePlainText). */
 export function textElement(
   name: string,
   text: string,
   values: Record<string, string | number | undefined> = {},
+  escape: 'markup' | 'plain' = 'markup',
 ): string {
-  return `<${name}${attributes(values)}>${escapeText(text)}</${name}>`;
+  return `<${name}${attributes(values)}>${escape === 'plain' ? escapePlainText(text) : escapeText(text)}</${name}>`;
 }
 
 /** An empty element: `<name attr="..."/>`. */
