@@ -54,9 +54,9 @@ export function textElement(
   name: string,
   text: string,
   values: Record<string, string | number | undefined> = {},
-  escape: 'markup' | 'plain' = 'markup',
+  as: 'markup' | 'plain' = 'markup',
 ): string {
-  return `<${name}${attributes(values)}>${escape === 'plain' ? escapePlainText(text) : escapeText(text)}</${name}>`;
+  return `<${name}${attributes(values)}>${as === 'plain' ? escapePlainText(text) : escapeText(text)}</${name}>`;
 }
 
 /** An empty element: `<name attr="..."/>`. */
