@@ -73,6 +73,20 @@ describe.each(DIALECTS)('hub app on %s', (dialect) => {
     expect(String(logged?.stack)).toContain('app.test.ts');
   });
 
+  it('answers a known path with the wrong method 405 naming the allowed ones, an unknown path 404', async () => {
+    const wrong = await hub.app.request('/api/v1/tokens', { method: 'PATCH' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(await wrong.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+    const byId = await hub.app.request('/api/v1/hosts/0b7e8a52-51c4-4f0e-8f6e-5e8f3c2d1a02', {
+      method: 'DELETE',
+    });
+    expect(byId.status).toBe(405);
+    expect(byId.headers.get('allow')).toBe('GET, HEAD');
+    expect((await hub.app.request('/api/v1/hosts/a/b', { method: 'DELETE' })).status).toBe(404);
+    expect((await hub.app.request('/api/v1/nothing', { method: 'PATCH' })).status).toBe(404);
+  });
+
   it('answers a store conflict that outlived its retries with 503 and Retry-After, not 500', async () => {
     const res = await hub.app.request('/test/contended');
     expect(res.status).toBe(503);

@@ -51,7 +51,17 @@ export function createApp(
   const document = openApiDocument(all, HUB_VERSION);
   for (const module of all) app.route('/', module.routes);
 
-  app.notFound((c) => c.json(new HttpError(404, 'NOT_FOUND', 'no such route').toJSON(), 404));
+  const allowed = allowedMethods(document);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length > 0) {
+      const wrong = new HttpError(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`, {
+        headers: { Allow: methods.join(', ') },
+      });
+      return c.json(wrong.toJSON(), 405, wrong.headers);
+    }
+    return c.json(new HttpError(404, 'NOT_FOUND', 'no such route').toJSON(), 404);
+  });
   app.onError((error, c) => {
     if (error instanceof HttpError) return c.json(error.toJSON(), error.status, error.headers);
     if (error instanceof HTTPException && error.status < 500) {
@@ -80,4 +90,27 @@ export function createApp(
     return c.json({ error: { code: 'INTERNAL', message: `internal error (request ${requestId})` } }, 500);
   });
   return app;
+}
+
+/**
+ * The methods the OpenAPI document gives the path a request names (`{id}` matching one segment), or none when no
+ * route has that path: a request that found no route with a known path used the wrong method (405, `Allow`).
+ */
+function allowedMethods(document: Record<string, unknown>): (path: string) => string[] {
+  const paths = Object.entries(document.paths as Record<string, Record<string, unknown>>).map(
+    ([template, item]) => ({
+      pattern: new RegExp(
+        `^${template
+          .split(/\{[^}]+\}/)
+          .map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+          .join('[^/]+')}$`,
+      ),
+      methods: Object.keys(item).map((m) => m.toUpperCase()),
+    }),
+  );
+  return (path) => {
+    const methods = new Set(paths.filter((p) => p.pattern.test(path)).flatMap((p) => p.methods));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
 }

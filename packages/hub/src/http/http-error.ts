@@ -1,6 +1,6 @@
 /** An error the hub answers with its status and a JSON body `{ error: { code, message, field? } }`. */
 export class HttpError extends Error {
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
   readonly code: string;
   readonly field: string | undefined;
   readonly headers: Record<string, string>;
