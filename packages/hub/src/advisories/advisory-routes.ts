@@ -12,10 +12,10 @@ import {
   createAdvisory,
   getAdvisory,
   listAdvisories,
+  type OnPublished,
   publishAdvisory,
   publishedAdvisories,
   reviseAdvisory,
-  type StoredAdvisory,
   trackingIdField,
 } from './advisory-store.js';
 import type { AdvisoryContent } from './model.js';
@@ -24,19 +24,13 @@ import { authorOf } from './revision-author.js';
 const STAFF = ['vendor-staff'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Called after an advisory's revision commits: webhooks, caches. */
-export type AdvisoryEvents = (event: {
-  kind: 'advisory.published' | 'advisory.revised';
-  advisory: StoredAdvisory;
-}) => void;
-
 /**
  * The advisories API: vendor staff create drafts, revise them, publish, and revise what is published (every
  * revision kept, with its author, time and summary); everyone signed in reads what is published, staff read
  * drafts too. Affected products are picked from the apps of packs stored at the hub, so the advisory and the
  * scanner name the same versions.
  */
-export function advisoryRoutes(deps: HubDeps, events: AdvisoryEvents = () => {}): RouteModule {
+export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteModule {
   const published = publishedAdvisories(deps.db);
   const content = async (value: unknown): Promise<AdvisoryContent> => {
     const input = parseContent(value);
@@ -84,15 +78,8 @@ export function advisoryRoutes(deps: HubDeps, events: AdvisoryEvents = () => {})
         summary: revisionSummaryField(body.summary),
         content: await content(body.content),
       };
-      const result = await reviseAdvisory(
-        deps.db,
-        id,
-        change,
-        await authorOf(deps.db, principal),
-        deps.now(),
-      );
-      if (result.revision.number !== null) events({ kind: 'advisory.revised', advisory: result.advisory });
-      return c.json(result);
+      const author = await authorOf(deps.db, principal);
+      return c.json(await reviseAdvisory(deps.db, id, change, author, deps.now(), onPublished));
     })
     .post('/api/v1/advisories/:id/publish', async (c) => {
       const principal = requireRole(c, STAFF);
@@ -102,15 +89,8 @@ export function advisoryRoutes(deps: HubDeps, events: AdvisoryEvents = () => {})
         baseSeq: baseSeqField(body.baseSeq),
         summary: body.summary === undefined ? 'Initial release.' : revisionSummaryField(body.summary),
       };
-      const result = await publishAdvisory(
-        deps.db,
-        id,
-        change,
-        await authorOf(deps.db, principal),
-        deps.now(),
-      );
-      events({ kind: 'advisory.published', advisory: result.advisory });
-      return c.json(result);
+      const author = await authorOf(deps.db, principal);
+      return c.json(await publishAdvisory(deps.db, id, change, author, deps.now(), onPublished));
     });
 
   const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };

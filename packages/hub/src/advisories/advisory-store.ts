@@ -40,6 +40,18 @@ export interface StoredAdvisory {
   revisions: StoredRevision[];
 }
 
+/** A published revision as it commits: what webhooks and other listeners hear, inside the same transaction. */
+export interface RevisionPublished {
+  kind: 'advisory.published' | 'advisory.revised';
+  advisoryId: string;
+  trackingId: string;
+  slug: string;
+  revision: StoredRevision;
+}
+
+/** Called inside the transaction that publishes a revision, so what it writes commits with the revision or not at all. */
+export type OnPublished = (tx: Db, event: RevisionPublished) => Promise<void>;
+
 /** A tracking id staff may choose: letters, digits and `+ - _ .`, starting with a letter or digit. */
 const TRACKING_ID = /^[A-Za-z0-9][A-Za-z0-9+_.-]{2,63}$/;
 
@@ -131,6 +143,7 @@ export async function reviseAdvisory(
   change: { baseSeq: number; summary: string; content: AdvisoryContent },
   author: RevisionAuthor,
   now: Date,
+  onPublished: OnPublished = async () => {},
 ): Promise<{ advisory: StoredAdvisory; revision: StoredRevision }> {
   const revision = await db.transaction(
     async (tx) => {
@@ -156,6 +169,7 @@ export async function reviseAdvisory(
           id,
         ],
       );
+      if (published) await onPublished(tx, eventOf('advisory.revised', row, revision));
       return revision;
     },
     { lock: ADVISORIES_LOCK },
@@ -173,6 +187,7 @@ export async function publishAdvisory(
   change: { baseSeq: number; summary: string },
   author: RevisionAuthor,
   now: Date,
+  onPublished: OnPublished = async () => {},
 ): Promise<{ advisory: StoredAdvisory; revision: StoredRevision }> {
   const revision = await db.transaction(
     async (tx) => {
@@ -199,6 +214,7 @@ export async function publishAdvisory(
          initial_release_date = ?, current_release_date = ? WHERE id = ?`,
         [revision.seq, at, at, id],
       );
+      await onPublished(tx, eventOf('advisory.published', row, revision));
       return revision;
     },
     { lock: ADVISORIES_LOCK },
@@ -344,6 +360,14 @@ function laterThan(previous: string | null, now: Date): string {
   if (previous && Date.parse(previous) >= now.getTime())
     return new Date(Date.parse(previous) + 1).toISOString();
   return now.toISOString();
+}
+
+function eventOf(
+  kind: RevisionPublished['kind'],
+  row: AdvisoryRow,
+  revision: StoredRevision,
+): RevisionPublished {
+  return { kind, advisoryId: row.id, trackingId: row.tracking_id, slug: row.slug, revision };
 }
 
 async function insertRevision(tx: Db, advisoryId: string, revision: StoredRevision): Promise<void> {
