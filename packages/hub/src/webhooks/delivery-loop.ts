@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../http/hub-env.js';
-import type { HubLog } from '../http/request-log.js';
+import { type HubLog, jsonLineLog } from '../http/request-log.js';
 import type { Db } from '../store/db.js';
 import { localWakers } from './outbox.js';
 import { postWebhook } from './post-webhook.js';
@@ -43,7 +43,7 @@ type Claimed = {
 export function startWebhookDelivery(
   deps: HubDeps,
   settings: WebhookSettings,
-  log: HubLog = () => undefined,
+  log: HubLog = jsonLineLog(process.stderr),
 ): { stop(): Promise<void> } {
   const worker = randomUUID();
   const concurrency = settings.concurrency ?? DEFAULT_CONCURRENCY;
