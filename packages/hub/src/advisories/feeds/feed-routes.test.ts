@@ -7,7 +7,7 @@ import { DIALECTS, openTestStore, type TestStore } from '../../testing/test-db.j
 import { type SeededOrg, seedOrg, TEST_PASSWORD, type TestApp, testApp } from '../../testing/test-hub.js';
 import type { PublishedAdvisories, PublishedAdvisory } from '../model.js';
 import { AMBER_ADVISORY, listedAdvisories, THREE_CX_ADVISORY } from '../test-advisories.js';
-import { advisoryFeedRoutes } from './feed-routes.js';
+import { advisoryFeedRoutes, FEED_ENTRY_LIMIT } from './feed-routes.js';
 import { parseFeed, xmllint } from './test-feed-parsers.js';
 
 const PUBLIC_URL = 'https://hub.example';
@@ -148,6 +148,25 @@ describe.each(DIALECTS)('advisory feed routes on %s', (dialect) => {
       expect(signedIn.status).toBe(200);
     },
   );
+
+  it('holds the most recently revised advisories up to the limit, newest first', async () => {
+    published = Array.from({ length: FEED_ENTRY_LIMIT + 20 }, (_, i) => ({
+      ...THREE_CX_ADVISORY,
+      trackingId: `CSW-2023-${1000 + i}`,
+      slug: `csw-2023-${1000 + i}`,
+      currentReleaseDate: new Date(
+        Date.parse(THREE_CX_ADVISORY.currentReleaseDate) + i * 60_000,
+      ).toISOString(),
+    }));
+    for (const [path] of FEEDS) {
+      const ids = parseFeed(await (await get(path)).text()).entries.map((e) =>
+        e.id?.replace(/^.*advisory\//, ''),
+      );
+      expect(ids).toHaveLength(FEED_ENTRY_LIMIT);
+      expect(ids[0]).toBe(`CSW-2023-${1000 + FEED_ENTRY_LIMIT + 19}`);
+      expect(ids.at(-1)).toBe('CSW-2023-1020');
+    }
+  });
 
   it('serves an empty feed with fixed validators when nothing is published', async () => {
     published = [];

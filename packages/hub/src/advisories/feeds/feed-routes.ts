@@ -8,10 +8,13 @@ import { type FeedConfig, newestRelease } from './advisory-entry.js';
 import { ATOM_TYPE, advisoryAtomFeed } from './atom-feed.js';
 import { advisoryRssFeed, RSS_TYPE } from './rss-feed.js';
 
+/** Entries a feed holds: the advisories most recently revised (the pages list every one). */
+export const FEED_ENTRY_LIMIT = 100;
+
 /**
- * The Atom and RSS feeds of published advisories, with conditional GET (ETag of the bytes, Last-Modified the
- * newest current release). Anonymous callers and agents read TLP:WHITE advisories only; signed-in users and API
- * tokens read every label, in a response no shared cache may keep.
+ * The Atom and RSS feeds of published advisories, the FEED_ENTRY_LIMIT most recently revised, with conditional
+ * GET (ETag of the bytes, Last-Modified the newest current release). Anonymous callers and agents read TLP:WHITE
+ * advisories only; signed-in users and API tokens read every label, in a response no shared cache may keep.
  */
 export function advisoryFeedRoutes(deps: HubDeps, advisories: PublishedAdvisories): RouteModule {
   const serve = async (
@@ -20,7 +23,9 @@ export function advisoryFeedRoutes(deps: HubDeps, advisories: PublishedAdvisorie
     build: (list: PublishedAdvisory[], config: FeedConfig) => string,
   ) => {
     const viewer = viewerOf(c);
-    const list = await advisories.list(viewer);
+    const list = [...(await advisories.list(viewer))]
+      .sort((x, y) => Date.parse(y.currentReleaseDate) - Date.parse(x.currentReleaseDate))
+      .slice(0, FEED_ENTRY_LIMIT);
     const config = { publicUrl: deps.config.publicUrl, publisher: deps.config.publisher };
     const response = conditionalResponse(c, build(list, config), type, new Date(newestRelease(list)));
     response.headers.set('Vary', 'Authorization, Cookie');
