@@ -179,7 +179,12 @@ export function csafDocument(advisory: PublishedAdvisory, config: CsafConfig): C
  * in the validator's collation), two-space indentation, a final newline, UTF-8.
  */
 export function csafJson(doc: CsafDocument): Uint8Array {
-  return Buffer.from(`${JSON.stringify(sortedKeys(doc), null, 2)}\n`, 'utf8');
+  return Buffer.from(canonicalJson(doc), 'utf8');
+}
+
+/** JSON with the keys of every object sorted (as the CSAF validator collates them), indented, newline-terminated. */
+export function canonicalJson(value: unknown): string {
+  return `${JSON.stringify(sortedKeys(value), null, 2)}\n`;
 }
 
 const collator = new Intl.Collator('en');
