@@ -148,6 +148,18 @@ export function startWebhookDelivery(
       settings,
     );
     await record(deps.db, claimed, worker, startedAt, result, deps.now(), backoff);
+    log({
+      level:
+        result.statusCode !== null && result.statusCode < 300 && result.statusCode >= 200 ? 'info' : 'warn',
+      msg: 'webhook attempt',
+      delivery: claimed.id,
+      webhook: claimed.webhook_id,
+      event: claimed.event,
+      attempt: claimed.attempts,
+      status: result.statusCode,
+      error: result.error,
+      durationMs: result.durationMs,
+    });
   };
 
   const waker = () => {

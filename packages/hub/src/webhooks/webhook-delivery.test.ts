@@ -45,6 +45,8 @@ describe.each(DIALECTS)('webhook delivery on %s', (dialect) => {
   });
   afterEach(async () => {
     for (const clean of cleanups.splice(0).reverse()) await clean();
+    expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+    logs.length = 0;
     await store.db.run('DELETE FROM webhook_attempts');
     await store.db.run('DELETE FROM webhook_deliveries');
     await store.db.run('DELETE FROM webhook_subscriptions');
@@ -62,8 +64,9 @@ describe.each(DIALECTS)('webhook delivery on %s', (dialect) => {
     return testApp(store.db, { extra: [webhookRoutes(deps, settings)] });
   }
 
+  const logs: Record<string, unknown>[] = [];
   function deliver(settings: WebhookSettings) {
-    const loop = startWebhookDelivery(deps, settings);
+    const loop = startWebhookDelivery(deps, settings, (entry) => logs.push(entry));
     cleanups.push(() => loop.stop());
     return loop;
   }
@@ -216,6 +219,46 @@ describe.each(DIALECTS)('webhook delivery on %s', (dialect) => {
     const [got] = await endpoint.waitFor(1, 2000);
     expect(got?.headers.host).toMatch(/^localhost:\d+$/);
     expect(verifies(webhook.secret, got?.headers ?? {}, got?.body ?? '')).toBe(true);
+  });
+
+  it('drops the attempt in flight of a webhook deleted meanwhile, with nothing left behind', async () => {
+    const settings = testSettings(certificate, { timeoutMs: 500 });
+    const app = hub(settings);
+    const hanging = await receiver(() => 'hang');
+    const webhook = await register(app, hanging.url);
+    deliver(settings);
+    await store.db.transaction((tx) => enqueueWebhookEvent(tx, packEvent()));
+    await hanging.waitFor(1, 2000);
+    const res = await app.app.request(`/api/v1/webhooks/${webhook.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${org.apiTokens['org-admin']}` },
+    });
+    expect(res.status).toBe(204);
+    await until(
+      async () => logs.filter((l) => l.msg === 'webhook attempt').length,
+      (n) => n === 1,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await store.db.all('SELECT id FROM webhook_deliveries')).toEqual([]);
+    expect(await store.db.all('SELECT delivery_id FROM webhook_attempts')).toEqual([]);
+    expect(hanging.received).toHaveLength(1);
+  });
+
+  it('logs each attempt without the secret or the body', async () => {
+    const settings = testSettings(certificate);
+    const app = hub(settings);
+    const endpoint = await receiver();
+    const webhook = await register(app, endpoint.url);
+    deliver(settings);
+    await store.db.transaction((tx) => enqueueWebhookEvent(tx, packEvent({ marker: 'body-marker' })));
+    await endpoint.waitFor(1, 2000);
+    const [entry] = await until(
+      async () => logs.filter((l) => l.msg === 'webhook attempt'),
+      (l) => l.length === 1,
+    );
+    expect(entry).toMatchObject({ level: 'info', webhook: webhook.id, attempt: 1, status: 200 });
+    expect(JSON.stringify(logs)).not.toContain(webhook.secret);
+    expect(JSON.stringify(logs)).not.toContain('body-marker');
   });
 
   it('checks the address again at delivery time and refuses one no longer allowed', async () => {

@@ -32,12 +32,12 @@ export const DEFAULT_WEBHOOK_SETTINGS: Omit<WebhookSettings, 'secretKey'> = {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * The waits between attempts when the settings give none: 10 s, 30 s, 2 min, 10 min, 30 min, 1 h, then every
- * 3 h: 12 attempts over about 23 hours, after which the delivery is `failed`.
+ * The waits between attempts when the settings give none: 10 s, 30 s, 2 min, 10 min, 30 min, 1 h, then 3 h six
+ * times: 13 attempts over 20 to 24 hours (with the jitter), after which the delivery is `failed`.
  */
 export const DEFAULT_BACKOFF_MS: readonly number[] = [
   10_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 10_800_000, 10_800_000, 10_800_000,
-  10_800_000,
+  10_800_000, 10_800_000,
 ];
 
 /** Attempts in flight in one process when the settings give no number. */
