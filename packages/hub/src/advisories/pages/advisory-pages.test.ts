@@ -5,7 +5,7 @@ import type { TestApp } from '../../testing/test-hub.js';
 import type { PublishedAdvisory } from '../model.js';
 import { AMBER_ADVISORY, FIRST_CONTENT, listedAdvisories, THREE_CX_ADVISORY } from '../test-advisories.js';
 import { advisoryPageRoutes } from './advisory-page-routes.js';
-import { hrefsOf, pagesApp, sectionOf, withoutOwnHead, xmllintErrors } from './page-testing.js';
+import { hrefsOf, pagesApp, sectionOf, xmllintErrors } from './page-testing.js';
 import { PAGES_CSS_HREF } from './pages-css.js';
 
 const PAGE = '/advisories/csw-2023-0001';
@@ -63,7 +63,7 @@ describe('advisory pages', () => {
     expect(text).toContain('<strong>final</strong>');
     expect(text).toContain(`<p class="summary">${FIRST_CONTENT.summary}</p>`);
     const details = sectionOf(text, 'details');
-    expect(details).toContain('<h4>What happened</h4>');
+    expect(details).toContain('<h3>What happened</h3>');
     expect(details).toContain('<strong>signed</strong>');
     expect(details).toContain(
       '<a href="https://www.cisa.gov/news-events/alerts/2023/03/30/supply-chain-attack-against-3cxdesktopapp">CISA</a>',
@@ -76,7 +76,9 @@ describe('advisory pages', () => {
     expect(products).toContain('<td><code>18.12.422</code>, <code>18.12.425</code></td>');
     const steps = sectionOf(text, 'remediation');
     expect(steps).toContain('<ol>');
-    expect(steps).toContain('<li><p>Uninstall the desktop app: <code>chainsweep remediate --apply</code>.</p>');
+    expect(steps).toContain(
+      '<li><p>Uninstall the desktop app: <code>chainsweep remediate --apply</code>.</p>',
+    );
     const packs = sectionOf(text, 'packs');
     expect(packs).toContain('<a href="/feed/packs/3cx-2023-6.tar.gz">archive</a>');
     expect(packs).toContain('<td>48213 bytes</td>');
@@ -110,14 +112,16 @@ describe('advisory pages', () => {
     expect(text).toContain('<dt>CVE</dt><dd><span class="muted">none assigned yet</span></dd>');
     expect(text).toContain('<strong>interim</strong>');
     expect(sectionOf(text, 'products')).not.toContain('macos');
-    expect(sectionOf(text, 'history')).toContain('<strong>Revision 1</strong> <span class="muted">(this page)</span>');
+    expect(sectionOf(text, 'history')).toContain(
+      '<strong>Revision 1</strong> <span class="muted">(this page)</span>',
+    );
     expect(xmllintErrors(text)).toEqual([]);
   });
 
   it('diffs revision 1 to 2: the title changed and the macOS product was added, nothing else', async () => {
     const { res, text } = await get(`${PAGE}/diff?from=1&to=2`);
     expect(res.status).toBe(200);
-    expect(text).toContain('<strong>Changed: title, affected products.</strong>');
+    expect(text).toContain('<strong>Changed: Title, Affected products.</strong>');
     const title = sectionOf(text, 'field-title');
     expect(title).toContain('(changed)');
     expect(title).toContain(
@@ -140,7 +144,7 @@ describe('advisory pages', () => {
 
   it('diffs revision 2 to 3: status interim to final and the CVE assigned', async () => {
     const { text } = await get(`${PAGE}/diff?from=2&to=3`);
-    expect(text).toContain('<strong>Changed: status, cve.</strong>');
+    expect(text).toContain('<strong>Changed: Status, CVE.</strong>');
     const status = sectionOf(text, 'field-status');
     expect(status).toContain('<del><span class="mark">-</span> interim</del>');
     expect(status).toContain('<ins><span class="mark">+</span> final</ins>');

@@ -32,7 +32,7 @@ ${facts(advisory, revision)}
 <p class="summary">${content.summary}</p>
 <section aria-labelledby="details">
 <h2 id="details">Details</h2>
-${markdownHtml(content.body, 2)}
+${markdownHtml(content.body, 3)}
 </section>
 ${productsSection(content)}
 ${remediationSection(content)}
@@ -99,7 +99,7 @@ function versionList(versions: readonly string[]): SafeHtml {
 }
 
 function remediationSection(content: AdvisoryContent): SafeHtml {
-  const steps = content.remediation.map((step) => html`<li>${markdownHtml(step, 2)}</li>\n`);
+  const steps = content.remediation.map((step) => html`<li>${markdownHtml(step, 3)}</li>\n`);
   return html`<section aria-labelledby="remediation">
 <h2 id="remediation">Remediation</h2>
 ${steps.length ? html`<ol>\n${steps}</ol>` : html`<p class="muted">No remediation step yet.</p>`}

@@ -31,7 +31,7 @@ export function revisionDiffPage(
   const changed = fields.filter((f) => changedIn(f.lines));
   const body = diffLines(splitLines(from.content.body), splitLines(to.content.body));
   const bodyChanged = changedIn(body);
-  const names = [...changed.map((f) => f.label.toLowerCase()), ...(bodyChanged ? ['details'] : [])];
+  const names = [...changed.map((f) => f.label), ...(bodyChanged ? ['Details'] : [])];
   const between = advisory.revisions.filter((r) => r.number > from.number && r.number <= to.number);
   const main = html`<h1>What changed in ${to.content.title}</h1>
 <p>From ${link(advisoryPaths.revision(advisory.slug, from.number), `revision ${from.number}`)} (${time(from.at)})
@@ -75,7 +75,7 @@ function fieldDiffs(
     field('CVE', (c) => [...c.cves]),
     field('Summary', (c) => [c.summary]),
     field('Affected products', (c) => c.products.map(productLine)),
-    field('Remediation', (c) => c.remediation.map((step, i) => `${i + 1}. ${step}`)),
+    field('Remediation', (c) => [...c.remediation]),
     field('References', (c) => c.references.map((r) => `${r.summary} <${r.url}>`)),
     field('Signed packs', (c) => c.packs.map((p) => packName(p.packId, p.sequence))),
   ];

@@ -86,15 +86,19 @@ export function link(url: string, content: Interpolation): SafeHtml {
 }
 
 /**
- * Markdown rendered inert (`renderMarkdown`), its headings moved `headingShift` levels down (at most `h6`) so they
- * nest under the page's own.
+ * Markdown rendered inert (`renderMarkdown`), its headings moved so the highest one it uses becomes `topLevel`
+ * (never up, at most `h6`): they then nest under the page's own headings.
  */
-export function markdownHtml(markdown: string, headingShift = 0): SafeHtml {
+export function markdownHtml(markdown: string, topLevel = 1): SafeHtml {
   const rendered = renderMarkdown(withoutForbidden(markdown));
+  let highest = 7;
+  for (const match of rendered.matchAll(/<h([1-6])>/g)) highest = Math.min(highest, Number(match[1]));
+  const shift = highest < 7 ? Math.max(0, topLevel - highest) : 0;
+  if (!shift) return new SafeHtml(rendered);
   return new SafeHtml(
     rendered.replace(
       /<(\/?)h([1-6])>/g,
-      (_, slash: string, level: string) => `<${slash}h${Math.min(6, Number(level) + headingShift)}>`,
+      (_, slash: string, level: string) => `<${slash}h${Math.min(6, Number(level) + shift)}>`,
     ),
   );
 }

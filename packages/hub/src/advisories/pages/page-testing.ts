@@ -54,7 +54,9 @@ export function xmllintErrors(page: string): string[] {
     const messages = run.stderr
       .split('\n')
       .filter((line) => line.startsWith(`${file}:`))
-      .map((line) => line.replace(/^[^:]+:\d+: (HTML parser error|parser error|parser warning) : /, '').trim())
+      .map((line) =>
+        line.replace(/^[^:]+:\d+: (HTML parser error|parser error|parser warning) : /, '').trim(),
+      )
       .filter((message) => !HTML5_TAGS.test(message));
     return run.status === 0 ? messages : [`exit ${run.status}`, ...messages];
   } finally {
