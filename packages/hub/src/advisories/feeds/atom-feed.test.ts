@@ -4,7 +4,7 @@ import { AMBER_ADVISORY, THREE_CX_ADVISORY } from '../test-advisories.js';
 import { EMPTY_FEED_UPDATED } from './advisory-entry.js';
 import { advisoryAtomFeed } from './atom-feed.js';
 import { advisoryRssFeed } from './rss-feed.js';
-import { parseFeed, xmllint } from './test-feed-parsers.js';
+import { atomRuleViolations, parseFeed, xmllint } from './test-feed-parsers.js';
 
 const CONFIG = {
   publicUrl: 'https://hub.example:8443',
@@ -24,6 +24,7 @@ describe('advisoryAtomFeed', () => {
     const parsed = parseFeed(xml);
     expect(parsed.bozo, parsed.bozoException).toBe(false);
     expect(parsed.version).toBe('atom10');
+    expect(atomRuleViolations(parsed.tree)).toEqual([]);
     expect(parsed.entries).toHaveLength(1);
     const [entry] = parsed.entries;
     expect(entry).toMatchObject({
@@ -87,7 +88,9 @@ describe('advisoryAtomFeed', () => {
         { ...(AMBER_ADVISORY.revisions[0] as PublishedAdvisory['revisions'][0]), number: 2, author: editor },
       ],
     };
-    const [entry] = parseFeed(advisoryAtomFeed([revised, THREE_CX_ADVISORY], CONFIG)).entries;
+    const parsed = parseFeed(advisoryAtomFeed([revised, THREE_CX_ADVISORY], CONFIG));
+    expect(atomRuleViolations(parsed.tree)).toEqual([]);
+    const [entry] = parsed.entries;
     expect(entry?.links.find((l) => l.rel === 'related')?.href).toBe(
       'https://hub.example:8443/.well-known/csaf/amber/2024/csw-2024-0001.json',
     );
@@ -102,6 +105,7 @@ describe('advisoryAtomFeed', () => {
     const parsed = parseFeed(xml);
     expect(parsed.bozo).toBe(false);
     expect(parsed.entries).toEqual([]);
+    expect(atomRuleViolations(parsed.tree)).toEqual([]);
     expect(parsed.feed.updated).toBe(EMPTY_FEED_UPDATED);
   });
 
@@ -110,5 +114,21 @@ describe('advisoryAtomFeed', () => {
       advisoryAtomFeed([THREE_CX_ADVISORY], { ...CONFIG, publicUrl: 'http://[::1]:8080' }),
     ).entries;
     expect(entry?.id).toBe('tag:--1,2023-03-30:advisory/CSW-2023-0001');
+  });
+
+  it('is checked by a rule test that does catch RFC 4287 breaches', () => {
+    const broken = parseFeed(`<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>t</title><updated>2023-03-30</updated>
+<entry><id>urn:a</id><title>a</title><title>b</title><updated>2023-03-30T09:00:00Z</updated>
+<link rel="enclosure" type="gzip" length="12kB" href="http://a/x"/><summary>s</summary></entry></feed>`);
+    expect(atomRuleViolations(broken.tree)).toEqual([
+      'feed: id "x" is not an absolute IRI',
+      'feed: updated 2023-03-30 is not RFC 3339',
+      'entry 0: 2 title elements, must be 1',
+      'entry 0: no author',
+      'entry 0: link type gzip',
+      'entry 0: link length 12kB',
+      'entry 0: no content and no alternate link',
+    ]);
   });
 });

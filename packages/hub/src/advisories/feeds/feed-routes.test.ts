@@ -8,7 +8,7 @@ import { type SeededOrg, seedOrg, TEST_PASSWORD, type TestApp, testApp } from '.
 import type { PublishedAdvisories, PublishedAdvisory } from '../model.js';
 import { AMBER_ADVISORY, listedAdvisories, THREE_CX_ADVISORY } from '../test-advisories.js';
 import { advisoryFeedRoutes, FEED_ENTRY_LIMIT } from './feed-routes.js';
-import { parseFeed, xmllint } from './test-feed-parsers.js';
+import { atomRuleViolations, parseFeed, rssRuleViolations, xmllint } from './test-feed-parsers.js';
 
 const PUBLIC_URL = 'https://hub.example';
 const FEEDS = [
@@ -76,6 +76,9 @@ describe.each(DIALECTS)('advisory feed routes on %s', (dialect) => {
     expect(xmllint(xml)).toEqual({ status: 0, output: '' });
     const parsed = parseFeed(xml);
     expect(parsed.bozo, parsed.bozoException).toBe(false);
+    expect(path.endsWith('.atom') ? atomRuleViolations(parsed.tree) : rssRuleViolations(parsed.tree)).toEqual(
+      [],
+    );
     expect(parsed.entries.map((e) => e.id)).toEqual(['tag:hub.example,2023-03-30:advisory/CSW-2023-0001']);
     expect(parsed.entries[0]?.enclosures[0]).toMatchObject({
       href: 'https://hub.example/feed/packs/3cx-2023-6.tar.gz',

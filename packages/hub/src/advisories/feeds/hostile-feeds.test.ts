@@ -4,7 +4,7 @@ import { THREE_CX_ADVISORY } from '../test-advisories.js';
 import { activeMarkupIn, XSS_PAYLOADS } from '../xss-corpus.js';
 import { advisoryAtomFeed } from './atom-feed.js';
 import { advisoryRssFeed } from './rss-feed.js';
-import { parseFeed, xmllint } from './test-feed-parsers.js';
+import { atomRuleViolations, parseFeed, rssRuleViolations, xmllint } from './test-feed-parsers.js';
 import { xmlSafe } from './xml.js';
 
 /** Characters XML 1.0 forbids, a lone surrogate of each half, and the end of a CDATA section. */
@@ -73,6 +73,9 @@ describe.each([
     const parsed = parseFeed(xml);
     expect(parsed.bozo, parsed.bozoException).toBe(false);
     expect(parsed.entries).toHaveLength(XSS_PAYLOADS.length);
+    expect(
+      htmlElement === 'content' ? atomRuleViolations(parsed.tree) : rssRuleViolations(parsed.tree),
+    ).toEqual([]);
     expect(xmlSafe(xml)).toBe(xml);
     expect(xml.includes(']]>')).toBe(false);
   });

@@ -11,7 +11,7 @@ import { XSS_PAYLOADS } from '../xss-corpus.js';
 import { EMPTY_FEED_UPDATED } from './advisory-entry.js';
 import { packAtomFeed } from './pack-atom-feed.js';
 import { packAtomFeedRoutes } from './pack-feed-routes.js';
-import { parseFeed, xmllint } from './test-feed-parsers.js';
+import { atomRuleViolations, parseFeed, xmllint } from './test-feed-parsers.js';
 
 const PUBLIC_URL = 'http://127.0.0.1:8080';
 
@@ -99,6 +99,7 @@ describe.each(DIALECTS)('the pack feed as Atom on %s', (dialect) => {
     expect(xmllint(xml)).toEqual({ status: 0, output: '' });
     const parsed = parseFeed(xml);
     expect(parsed.bozo, parsed.bozoException).toBe(false);
+    expect(atomRuleViolations(parsed.tree)).toEqual([]);
     expect(parsed.feed.id).toBe('urn:chainsweep:feed:chainsweep-hub');
     expect(parsed.feed.links.find((l) => l.rel === 'self')?.href).toBe(`${PUBLIC_URL}/feed/feed.atom`);
     expect(parsed.entries.map((e) => e.id).sort()).toEqual([
@@ -165,6 +166,7 @@ describe('packAtomFeed', () => {
     const parsed = parseFeed(xml);
     expect(parsed.bozo, parsed.bozoException).toBe(false);
     expect(parsed.entries).toHaveLength(XSS_PAYLOADS.length);
+    expect(atomRuleViolations(parsed.tree)).toEqual([]);
     expect(parsed.raw.find((e) => e.name === 'updated')?.text).toBe(parsed.entries[0]?.updated);
   });
 

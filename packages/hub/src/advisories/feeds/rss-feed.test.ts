@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PublishedAdvisory } from '../model.js';
 import { THREE_CX_ADVISORY } from '../test-advisories.js';
 import { advisoryRssFeed } from './rss-feed.js';
-import { parseFeed, xmllint } from './test-feed-parsers.js';
+import { parseFeed, rssRuleViolations, xmllint } from './test-feed-parsers.js';
 
 const CONFIG = {
   publicUrl: 'https://hub.example',
@@ -16,6 +16,7 @@ describe('advisoryRssFeed', () => {
     const parsed = parseFeed(xml);
     expect(parsed.bozo, parsed.bozoException).toBe(false);
     expect(parsed.version).toBe('rss20');
+    expect(rssRuleViolations(parsed.tree)).toEqual([]);
     expect(parsed.feed).toMatchObject({ ttl: '15', language: 'en' });
     expect(parsed.feed.links.find((l) => l.rel === 'self')?.href).toBe(
       'https://hub.example/advisories/feed.rss',
@@ -59,5 +60,20 @@ describe('advisoryRssFeed', () => {
     const parsed = parseFeed(xml);
     expect(parsed.bozo).toBe(false);
     expect(parsed.entries).toEqual([]);
+    expect(rssRuleViolations(parsed.tree)).toEqual([]);
+  });
+
+  it('is checked by a rule test that does catch RSS 2.0 breaches', () => {
+    const broken = parseFeed(`<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>http://a/</link>
+<item><link>http://a/1</link><pubDate>2023-03-30</pubDate><enclosure url="/x" type="application/gzip"/></item>
+</channel></rss>`);
+    expect(rssRuleViolations(broken.tree)).toEqual([
+      'channel: 0 description',
+      'item 0: neither title nor description',
+      'item 0: pubDate 2023-03-30',
+      'item 0: enclosure url /x',
+      'item 0: enclosure length undefined',
+    ]);
   });
 });
