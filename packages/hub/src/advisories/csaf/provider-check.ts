@@ -307,8 +307,8 @@ class Walk {
       if (!paths.has(path)) this.fail(13, `${path} is in changes.csv but not in index.txt`);
     for (const path of paths)
       if (!changes.has(path)) this.fail(13, `${path} is in index.txt but not in changes.csv`);
-    const listed = await this.listings(base, headers, paths);
     const all = [...new Set([...paths, ...changes.keys()])].slice(0, this.options.maxDocuments ?? 1000);
+    const listed = await this.listings(base, headers, all);
     for (const path of all) {
       if (!listed.has(path)) this.fail(14, `${path} is not linked from the listing of its folder`);
       await this.document(base, path, headers, isProtected, changes.get(path), labels);
@@ -349,7 +349,7 @@ class Walk {
   private async listings(
     base: string,
     headers: Record<string, string>,
-    paths: Set<string>,
+    paths: readonly string[],
   ): Promise<Set<string>> {
     const listed = new Set<string>();
     const root = await this.get(base, headers);
@@ -359,7 +359,7 @@ class Walk {
     }
     this.checked.add(14);
     const rootLinks = linksOf(root, base);
-    for (const year of new Set([...paths].map((p) => p.split('/')[0] ?? ''))) {
+    for (const year of new Set(paths.map((p) => p.split('/')[0] ?? ''))) {
       const folder = new URL(`${year}/`, base).toString();
       if (!rootLinks.has(folder)) this.fail(14, `${base} does not link the folder ${year}/`);
       const listing = await this.get(folder, headers);
@@ -389,6 +389,9 @@ class Walk {
     this.checked.add(1);
     if (res.contentType !== 'application/json')
       this.fail(1, `${url}: Content-Type "${res.contentType}", not exactly application/json`);
+    const file = path.split('/').at(-1) ?? '';
+    await this.integrity(url, file, res.bytes, headers);
+    await this.signature(url, res.bytes, headers);
     const doc = strictJson(res.bytes);
     if (typeof doc === 'string') return this.fail(1, `${url}: ${doc}`);
     for (const problem of documentProblems(doc)) this.fail(1, `${url}: ${problem}`);
@@ -396,7 +399,6 @@ class Walk {
       this.fail(1, `${url}: ${problem}`);
     const tracking = field(doc, 'document', 'tracking');
     const id = field(tracking, 'id');
-    const file = path.split('/').at(-1) ?? '';
     if (typeof id === 'string') {
       const expected = `${id.toLowerCase().replace(/[^+\-a-z0-9]+/g, '_')}.json`;
       this.checked.add(2);
@@ -427,8 +429,6 @@ class Walk {
       if (!isProtected || (anonymous && anonymous.status !== 401 && anonymous.status !== 403))
         this.fail(5, `${url} is TLP:${label} but readable without signing in`);
     }
-    await this.integrity(url, file, res.bytes, headers);
-    await this.signature(url, res.bytes, headers);
   }
 
   /** Requirement 18: `.sha256` and `.sha512` start with the hex digest of the document's bytes. */
