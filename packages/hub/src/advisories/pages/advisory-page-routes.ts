@@ -5,7 +5,7 @@ import type { HubDeps, HubEnv, RouteModule } from '../../http/hub-env.js';
 import { access, ERROR_RESPONSE, EVERYONE } from '../../http/openapi.js';
 import type { AdvisoryViewer, PublishedAdvisories, PublishedAdvisory, PublishedRevision } from '../model.js';
 import { advisoryPaths } from '../urls.js';
-import { advisoryPage } from './advisory-view.js';
+import { advisoryPage, type RevisionReadable } from './advisory-view.js';
 import { revisionDiffPage } from './diff-view.js';
 import { htmlDocument, type PageContent } from './layout.js';
 import { advisoryListPage } from './list-view.js';
@@ -66,7 +66,7 @@ export function advisoryPageRoutes(deps: HubDeps, advisories: PublishedAdvisorie
       const current = advisory.revisions.at(-1) as PublishedRevision;
       return (
         canonical(c, advisory, advisoryPaths.page(advisory.slug)) ??
-        respond(c, viewer, advisoryPage(advisory, current))
+        respond(c, viewer, advisoryPage(advisory, current, revisionReadable(viewer)))
       );
     })
     .get(`/advisories/${SLUG}/revisions/:number{[0-9]+}`, async (c) => {
@@ -82,9 +82,10 @@ export function advisoryPageRoutes(deps: HubDeps, advisories: PublishedAdvisorie
           'NOT_FOUND',
           `${advisory.trackingId} has no revision ${JSON.stringify(text.slice(0, 16))} (it has 1 to ${advisory.revisions.length})`,
         );
+      if (!revisionReadable(viewer)(revision)) throw notPublic(advisory, revision);
       return (
         canonical(c, advisory, advisoryPaths.revision(advisory.slug, revision.number)) ??
-        respond(c, viewer, advisoryPage(advisory, revision))
+        respond(c, viewer, advisoryPage(advisory, revision, revisionReadable(viewer)))
       );
     })
     .get(`/advisories/${SLUG}/diff`, async (c) => {
@@ -106,6 +107,11 @@ export function advisoryPageRoutes(deps: HubDeps, advisories: PublishedAdvisorie
       };
       const before = revision(from, 'from');
       const after = revision(to, 'to');
+      for (const [field, r] of [
+        ['from', before],
+        ['to', after],
+      ] as const)
+        if (!revisionReadable(viewer)(r)) throw notPublic(advisory, r, field);
       if (from >= to)
         throw new HttpError(400, 'INVALID', `to=${to} must be a later revision than from=${from}`, {
           field: 'to',
@@ -123,6 +129,25 @@ export function advisoryPageRoutes(deps: HubDeps, advisories: PublishedAdvisorie
 function viewerOf(c: Context<HubEnv>): AdvisoryViewer {
   const principal = c.get('principal');
   return principal && (principal.kind === 'user' || principal.kind === 'api') ? 'signed-in' : 'public';
+}
+
+/** Revisions a viewer may open: all when signed in, else those published as TLP:WHITE (not only the current one). */
+function revisionReadable(viewer: AdvisoryViewer): RevisionReadable {
+  return (revision) => viewer === 'signed-in' || revision.content.tlp === 'WHITE';
+}
+
+/** 404 for an earlier revision a public viewer may not open (its existence is no secret: the history lists it). */
+function notPublic(
+  advisory: PublishedAdvisory,
+  revision: PublishedRevision,
+  field?: 'from' | 'to',
+): HttpError {
+  return new HttpError(
+    404,
+    'NOT_FOUND',
+    `revision ${revision.number} of ${advisory.trackingId} was published as TLP:${revision.content.tlp}: sign in to read it`,
+    field ? { field } : {},
+  );
 }
 
 /** A `from` or `to` query value: a revision number, else 400 naming the field. */

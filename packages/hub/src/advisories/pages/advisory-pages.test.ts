@@ -180,6 +180,20 @@ describe('advisory pages', () => {
     expect(xmllintErrors(text)).toEqual([]);
   });
 
+  it('says so when two revisions are the same, and answers HEAD like GET without a body', async () => {
+    const base = THREE_CX_ADVISORY.revisions[0] as PublishedAdvisory['revisions'][number];
+    const same: PublishedAdvisory = { ...THREE_CX_ADVISORY, revisions: [base, { ...base, number: 2 }] };
+    const own = pagesApp(store.db, [same]);
+    const text = await (await own.app.request(`${PAGE}/diff?from=1&to=2`)).text();
+    expect(text).toContain('<strong>Nothing changed.</strong>');
+    expect(text).not.toMatch(/<(ins|del)><span class="mark">[-+]<\/span> (?!like this)/);
+    expect(text).toContain('The text is the same in both revisions.');
+    const head = await hub.app.request(PAGE, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await head.text()).toBe('');
+  });
+
   it('diffs a 20,000-line body with thousands of edits quickly', async () => {
     const lines = Array.from({ length: 20_000 }, (_, i) => `Line ${i} of the timeline.`);
     const before = lines.join('\n');

@@ -14,8 +14,18 @@ import { type PageContent, scrollingTable, severityBadge, time, tlpBadge } from 
 /** A CVE id as MITRE assigns them; only such an id gets a link to its record. */
 const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
 
-/** The page of `revision` of `advisory`: the current one, or an earlier one labelled as such. */
-export function advisoryPage(advisory: PublishedAdvisory, revision: PublishedRevision): PageContent {
+/** Whether the reader may open a revision: an earlier one may have had a stricter TLP label than the current one. */
+export type RevisionReadable = (revision: PublishedRevision) => boolean;
+
+/**
+ * The page of `revision` of `advisory`: the current one, or an earlier one labelled as such; links go only to the
+ * revisions the reader may open.
+ */
+export function advisoryPage(
+  advisory: PublishedAdvisory,
+  revision: PublishedRevision,
+  readable: RevisionReadable,
+): PageContent {
   const content = revision.content;
   const total = advisory.revisions.length;
   const current = revision.number === total;
@@ -39,7 +49,7 @@ ${remediationSection(content)}
 ${packsSection(content.packs, advisory.packs)}
 ${referencesSection(content)}
 ${documentsSection(advisory)}
-${historySection(advisory, revision.number)}
+${historySection(advisory, revision.number, readable)}
 </article>`;
   return { title: current ? content.title : `${content.title} (${label})`, main };
 }
@@ -159,17 +169,30 @@ function documentsSection(advisory: PublishedAdvisory): SafeHtml {
 </section>`;
 }
 
-function historySection(advisory: PublishedAdvisory, shown: number): SafeHtml {
+function historySection(advisory: PublishedAdvisory, shown: number, readable: RevisionReadable): SafeHtml {
   const total = advisory.revisions.length;
+  const byNumber = new Map(advisory.revisions.map((r) => [r.number, r]));
   const rows = advisory.revisions.map((r) => {
     const name = r.number === total ? `Revision ${r.number} (current)` : `Revision ${r.number}`;
-    const here = r.number === shown;
+    const previous = byNumber.get(r.number - 1);
+    let title: SafeHtml;
+    if (r.number === shown) title = html`<strong>${name}</strong> <span class="muted">(this page)</span>`;
+    else if (readable(r)) title = link(advisoryPaths.revision(advisory.slug, r.number), name);
+    else title = html`${name} <span class="muted">(TLP:${r.content.tlp}: sign in to read it)</span>`;
+    let changes: SafeHtml;
+    if (!previous) changes = html`<span class="muted">first release</span>`;
+    else if (readable(previous) && readable(r))
+      changes = link(
+        advisoryPaths.diff(advisory.slug, previous.number, r.number),
+        `changes from ${previous.number}`,
+      );
+    else changes = html`<span class="muted">not public</span>`;
     return html`<tr>
-<th scope="row">${here ? html`<strong>${name}</strong> <span class="muted">(this page)</span>` : link(advisoryPaths.revision(advisory.slug, r.number), name)}</th>
+<th scope="row">${title}</th>
 <td>${time(r.at)}</td>
 <td>${r.author.name}</td>
 <td>${r.summary}</td>
-<td>${r.number > 1 ? link(advisoryPaths.diff(advisory.slug, r.number - 1, r.number), `changes from ${r.number - 1}`) : html`<span class="muted">first release</span>`}</td>
+<td>${changes}</td>
 </tr>
 `;
   });
@@ -178,9 +201,14 @@ function historySection(advisory: PublishedAdvisory, shown: number): SafeHtml {
 <tbody>
 ${rows}</tbody>
 </table>`;
+  const first = advisory.revisions.find(readable);
+  const everything =
+    first && first.number < total - 1
+      ? html`<p>${link(advisoryPaths.diff(advisory.slug, first.number, total), `Every change from revision ${first.number} to ${total}`)}</p>`
+      : '';
   return html`<section aria-labelledby="history">
 <h2 id="history">Revision history</h2>
 ${scrollingTable('Revision history', table)}
-${total > 2 ? html`<p>${link(advisoryPaths.diff(advisory.slug, 1, total), `Every change from revision 1 to ${total}`)}</p>` : ''}
+${everything}
 </section>`;
 }

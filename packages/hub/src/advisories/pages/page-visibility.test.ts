@@ -3,6 +3,7 @@ import { enrolAgent } from '../../auth/agents.js';
 import { createToken } from '../../auth/tokens.js';
 import { DIALECTS, openTestStore, type TestStore } from '../../testing/test-db.js';
 import { type SeededOrg, seedOrg, TEST_PASSWORD, type TestApp } from '../../testing/test-hub.js';
+import type { PublishedAdvisory, PublishedRevision } from '../model.js';
 import { AMBER_ADVISORY, THREE_CX_ADVISORY } from '../test-advisories.js';
 import { pagesApp } from './page-testing.js';
 
@@ -97,5 +98,41 @@ describe.each(DIALECTS)('advisory page visibility on %s', (dialect) => {
     }
     const anonymous = await hub.app.request('/advisories/csw-2023-0001');
     expect(anonymous.headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('keeps an earlier TLP:AMBER revision of an advisory now TLP:WHITE from anonymous callers', async () => {
+    const [first, second] = THREE_CX_ADVISORY.revisions as [PublishedRevision, PublishedRevision];
+    const declassified: PublishedAdvisory = {
+      ...THREE_CX_ADVISORY,
+      revisions: [
+        { ...first, content: { ...first.content, tlp: 'AMBER', body: 'Customer-only details.' } },
+        second,
+      ],
+    };
+    const own = pagesApp(store.db, [declassified]);
+    const page = await (await own.app.request('/advisories/csw-2023-0001')).text();
+    expect(page).toContain('Revision 1 <span class="muted">(TLP:AMBER: sign in to read it)</span>');
+    expect(page).not.toContain('/advisories/csw-2023-0001/revisions/1');
+    expect(page).not.toContain('diff?from=1');
+    expect(page).not.toContain('Customer-only details.');
+    for (const caller of ['anonymous', 'agent'])
+      for (const path of [
+        '/advisories/csw-2023-0001/revisions/1',
+        '/advisories/csw-2023-0001/diff?from=1&to=2',
+      ]) {
+        const res = await own.app.request(path, as(caller));
+        expect({ caller, path, status: res.status }).toEqual({ caller, path, status: 404 });
+        expect(await res.text()).not.toContain('Customer-only details.');
+      }
+    for (const path of [
+      '/advisories/csw-2023-0001/revisions/1',
+      '/advisories/csw-2023-0001/diff?from=1&to=2',
+    ]) {
+      const res = await own.app.request(path, as('session'));
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(await res.text()).toContain('Customer-only details.');
+    }
+    const signedIn = await (await own.app.request('/advisories/csw-2023-0001', as('session'))).text();
+    expect(signedIn).toContain('<a href="/advisories/csw-2023-0001/revisions/1">Revision 1</a>');
   });
 });

@@ -64,7 +64,8 @@ th, td { text-align: left; vertical-align: top; padding: .4rem .6rem; border-bot
 thead th { border-bottom-width: 2px; white-space: nowrap; }
 ins { background: var(--ins-bg); color: var(--ins-fg); text-decoration: none; }
 del { background: var(--del-bg); color: var(--del-fg); text-decoration: line-through; }
-ins, del { display: block; padding: 0 .3rem; }
+ins, del { padding: 0 .2rem; }
+ul.changes ins, ul.changes del, .line-diff ins, .line-diff del { display: block; }
 .mark { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 700; text-decoration: none; display: inline-block; }
 ul.changes { list-style: none; padding: 0; margin: .25rem 0 1rem; }
 ul.changes li { margin: .15rem 0; }
