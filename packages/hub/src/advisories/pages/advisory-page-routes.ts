@@ -14,6 +14,8 @@ import { PAGES_CSS } from './pages-css.js';
 /** A slug in a page path: never matches `feed.atom`, `feed.rss` or `pages.css` (another module serves the feeds). */
 const SLUG = ':slug{[A-Za-z0-9+_-]+}';
 const REVISION_NUMBER = /^[1-9][0-9]{0,8}$/;
+/** Longer than any slug a tracking id gives: not looked up at all. */
+const MAX_SLUG_LENGTH = 200;
 const CSS_ETAG = validatorsOf(PAGES_CSS, new Date(0)).etag;
 
 /**
@@ -32,7 +34,7 @@ export function advisoryPageRoutes(deps: HubDeps, advisories: PublishedAdvisorie
   /** The advisory named by the path, if the caller may read it (and it has a revision): 404 otherwise. */
   const readable = async (c: Context<HubEnv>, viewer: AdvisoryViewer): Promise<PublishedAdvisory> => {
     const slug = c.req.param('slug') ?? '';
-    const advisory = await advisories.get(slug, viewer);
+    const advisory = slug.length <= MAX_SLUG_LENGTH ? await advisories.get(slug, viewer) : undefined;
     if (!advisory?.revisions.length)
       throw new HttpError(404, 'NOT_FOUND', `no published advisory ${JSON.stringify(slug.slice(0, 64))}`);
     return advisory;

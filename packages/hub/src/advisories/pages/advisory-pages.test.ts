@@ -238,6 +238,7 @@ describe('advisory pages', () => {
       [`${PAGE}/revisions/01`, 404, undefined],
       [`${PAGE}/revisions/99999999999999999999`, 404, undefined],
       ['/advisories/csw-2099-0001', 404, undefined],
+      [`/advisories/${'a'.repeat(100_000)}`, 404, undefined],
     ];
     for (const [path, status, field] of cases) {
       const { res, text } = await get(path);

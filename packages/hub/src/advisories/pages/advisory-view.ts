@@ -74,7 +74,7 @@ function facts(advisory: PublishedAdvisory, revision: PublishedRevision): SafeHt
 }
 
 /** The status in words: what `interim` and `final` mean to a reader. */
-export function statusText(status: AdvisoryContent['status']): SafeHtml {
+function statusText(status: AdvisoryContent['status']): SafeHtml {
   if (status === 'interim')
     return html`<strong>interim</strong> (the incident is still moving; expect revisions)`;
   if (status === 'final') return html`<strong>final</strong>`;
