@@ -86,6 +86,13 @@ const HOSTILE: Record<string, PublishedAdvisory> = {
     ],
     cves: ['CVE-2023-29059', 'cve-2023-29059', 'CVE-2024-0001'],
   }),
+  'versions that read as ranges or markup': withContent(THREE_CX_ADVISORY, {
+    products: THIRD_CONTENT.products.map((p) => ({
+      ...p,
+      affected: [...p.affected, '<script>alert(1)</script>', '1.0 and later', 'prior to 3', ' '],
+      fixed: [...p.fixed, '"><img src=x onerror=alert(1)>'],
+    })),
+  }),
   'empty title and summaries': {
     ...withContent(THREE_CX_ADVISORY, { title: ' ', summary: '' }),
     revisions: THREE_CX_ADVISORY.revisions.map((r) => ({
@@ -96,7 +103,16 @@ const HOSTILE: Record<string, PublishedAdvisory> = {
   },
 };
 
-async function expectValid(doc: CsafDocument) {
+/**
+ * Optional tests a hostile variant may also fail, by name of the variant: a "version" that reads as a range
+ * becomes a `product_version_range` (mandatory test 6.1.31 forbids it in `product_version`) in the plain
+ * range form CSAF 2.0 allows, which 6.2.18 flags for not using `vers` (there is no vers scheme to claim).
+ */
+const ALSO_JUSTIFIED: Record<string, string[]> = {
+  'versions that read as ranges or markup': ['optionalTest_6_2_18'],
+};
+
+async function expectValid(doc: CsafDocument, alsoJustified: readonly string[] = []) {
   const parsed = JSON.parse(Buffer.from(csafJson(doc)).toString('utf8')) as unknown;
   const strict = await validate(MANDATORY, parsed);
   const failed = (r: Awaited<ReturnType<typeof validate>>) =>
@@ -105,13 +121,23 @@ async function expectValid(doc: CsafDocument) {
       .map((t) => ({ name: t.name, errors: t.errors, warnings: t.warnings }));
   expect(failed(strict)).toEqual([]);
   expect(strict.isValid).toBe(true);
-  expect(failed(await validate(OPTIONAL, parsed))).toEqual([]);
+  const optionalTests = OPTIONAL.filter((test) => !alsoJustified.includes(test.name));
+  expect(failed(await validate(optionalTests, parsed))).toEqual([]);
 }
 
 describe('csafDocument', () => {
   it('makes the 3CX advisory a valid security advisory carrying its three revisions', async () => {
     const doc = csafDocument(THREE_CX_ADVISORY, CONFIG);
     await expectValid(doc);
+    const justified = await validate(
+      Object.values(optional).filter((test) => JUSTIFIED.has(test.name)),
+      JSON.parse(Buffer.from(csafJson(doc)).toString()),
+    );
+    // The exceptions are real: without them these two would warn.
+    expect(justified.tests.map((t) => [t.name, t.warnings.length > 0])).toEqual([
+      ['optionalTest_6_2_16', true],
+      ['optionalTest_6_2_3', true],
+    ]);
     expect(doc.document.category).toBe('csaf_security_advisory');
     expect(doc.document.tracking).toMatchObject({
       id: 'CSW-2023-0001',
@@ -205,9 +231,9 @@ describe('csafDocument', () => {
     expect(schema.isValid).toBe(false);
   });
 
-  it.each(Object.entries(HOSTILE))('stays valid with %s', async (_, advisory) => {
+  it.each(Object.entries(HOSTILE))('stays valid with %s', async (name, advisory) => {
     const doc = csafDocument(advisory, CONFIG);
-    await expectValid(doc);
+    await expectValid(doc, ALSO_JUSTIFIED[name]);
     expect(doc.document.tracking.revision_history).toHaveLength(advisory.revisions.length);
   });
 

@@ -12,6 +12,8 @@ import { markdownText } from './markdown-text.js';
 const HUB_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 const CVE = /^CVE-[0-9]{4}-[0-9]{4,}$/;
 const WEB_URL = /^https?:\/\//i;
+/** What mandatory test 6.1.31 takes for a range in a product version: a comparison or a range word. */
+const RANGE_WORDS = new Set(['after', 'all', 'before', 'earlier', 'later', 'prior', 'versions']);
 const PLATFORM_NAMES: Record<string, string> = {
   windows: 'Windows',
   macos: 'macOS',
@@ -33,7 +35,7 @@ type Remediation = { category: string; details: string; product_ids: string[] };
 type Threat = { category: string; details: string; product_ids?: string[] };
 /** A branch of the product tree: vendor, product name or product version (the last holds the product). */
 export interface CsafBranch {
-  category: 'vendor' | 'product_name' | 'product_version';
+  category: 'vendor' | 'product_name' | 'product_version' | 'product_version_range';
   name: string;
   branches?: CsafBranch[];
   product?: { name: string; product_id: string };
@@ -236,7 +238,7 @@ function productTree(apps: ReturnType<typeof appVersions>): CsafBranch[] {
       category: 'product_name',
       name,
       branches: app.versions.map((v) => ({
-        category: 'product_version',
+        category: isRange(v.version) ? 'product_version_range' : 'product_version',
         name: v.version,
         product: { name: name === app.name ? v.name : `${name} ${v.version}`, product_id: v.id },
       })),
@@ -309,6 +311,20 @@ function references(advisory: PublishedAdvisory, content: AdvisoryContent, confi
       url: absoluteUrl(config.publicUrl, pack.archivePath),
     });
   return refs;
+}
+
+/**
+ * Whether an apps.json "version" reads as a range (`<2.0`, `1.0 and later`): such a name goes in a
+ * `product_version_range` branch (the CSAF 2.0 fallback to a plain range string), never in `product_version`.
+ */
+function isRange(version: string): boolean {
+  return (
+    /[<>]/.test(version) ||
+    version
+      .toLowerCase()
+      .split(/\s/)
+      .some((word) => RANGE_WORDS.has(word))
+  );
 }
 
 function titleOf(advisory: PublishedAdvisory): string {
