@@ -145,6 +145,10 @@ describe.each(DIALECTS)('CSAF provider routes on %s', (dialect) => {
     });
     await expect(verified.signatures[0]?.verified).resolves.toBe(true);
     expect((await get(DOC, { 'if-none-match': res.headers.get('etag') ?? '' })).status).toBe(304);
+    const head = await hub.app.request(DOC, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json');
+    expect(await head.text()).toBe('');
   });
 
   it('lists the directory and each year folder, linking every file', async () => {

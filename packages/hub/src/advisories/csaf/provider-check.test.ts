@@ -197,6 +197,11 @@ describe('checkProvider against the hub on a loopback port', () => {
       [7],
     ],
     [
+      'a document over 16 MiB (not read to its end)',
+      (path, res) => (path === DOC ? text(res, (b) => b + ' '.repeat(17 * 1024 * 1024)) : res),
+      [1],
+    ],
+    [
       'a document with a byte order mark',
       (path, res) => (path === DOC ? text(res, (b) => `\ufeff${b}`) : res),
       [1, 18, 19],

@@ -56,7 +56,12 @@ interface Fetched {
   status: number;
   contentType: string | null;
   bytes: Uint8Array;
+  /** The body went over MAX_RESPONSE_BYTES and was not read to its end. */
+  tooLarge?: true;
 }
+
+/** Larger answers are not read (the BSI tools warn about documents over 15 MB). */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Walks the CSAF provider at `origin` over HTTP the way the BSI csaf_checker does: provider-metadata.json at
@@ -178,12 +183,9 @@ class Walk {
       return undefined;
     }
     this.checked.add(6);
-    return {
-      url,
-      status: response.status,
-      contentType: response.headers.get('content-type'),
-      bytes: new Uint8Array(await response.arrayBuffer()),
-    };
+    const bytes = await readCapped(response, MAX_RESPONSE_BYTES);
+    if (!bytes) return { url, status: 0, contentType: null, bytes: new Uint8Array(0), tooLarge: true };
+    return { url, status: response.status, contentType: response.headers.get('content-type'), bytes };
   }
 
   /** Requirements 7 and 9: the metadata at the well-known URL, strict JSON with the schema's required fields. */
@@ -630,7 +632,32 @@ function loaded(res: Fetched | undefined): res is Fetched {
 
 /** Why a GET did not load. */
 function unavailable(res: Fetched | undefined): string {
-  return !res ? 'redirected' : res.status === 0 ? 'unreachable' : `status ${res.status}`;
+  if (!res) return 'redirected';
+  if (res.tooLarge) return `over ${MAX_RESPONSE_BYTES} bytes`;
+  return res.status === 0 ? 'unreachable' : `status ${res.status}`;
+}
+
+/** The body of `response`, or undefined (and the rest left unread) once it passes `max` bytes. */
+async function readCapped(response: Response, max: number): Promise<Uint8Array | undefined> {
+  if (Number(response.headers.get('content-length') ?? 0) > max) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function digest(algorithm: 'sha256' | 'sha512', bytes: Uint8Array): string {
