@@ -40,7 +40,7 @@ export function csafRoutes(deps: HubDeps, advisories: PublishedAdvisories, signe
   const config = () => ({ publicUrl: deps.config.publicUrl, publisher: deps.config.publisher });
 
   /** The label of a directory segment, once the caller may read it: 401 before 404, so nothing is probed. */
-  const directoryOf = async (c: Context<HubEnv>): Promise<{ tlp: TlpLabel; entries: DirectoryEntry[] }> => {
+  const labelOf = (c: Context<HubEnv>): { tlp: TlpLabel; viewer: AdvisoryViewer } => {
     const segment = c.req.param('tlp') ?? '';
     const viewer = viewerOf(c);
     if (segment !== 'white' && viewer === 'public')
@@ -52,7 +52,13 @@ export function csafRoutes(deps: HubDeps, advisories: PublishedAdvisories, signe
     const tlp = TLP_LABELS.find((label) => label.toLowerCase() === segment);
     if (!tlp)
       throw new HttpError(404, 'NOT_FOUND', `no CSAF directory ${JSON.stringify(segment.slice(0, 32))}`);
-    const entries = directoryEntries(await advisories.list(tlp === 'WHITE' ? 'public' : viewer), tlp);
+    return { tlp, viewer: tlp === 'WHITE' ? 'public' : viewer };
+  };
+
+  /** The documents of a directory the caller may read; a label other than WHITE with none is no directory. */
+  const directoryOf = async (c: Context<HubEnv>): Promise<{ tlp: TlpLabel; entries: DirectoryEntry[] }> => {
+    const { tlp, viewer } = labelOf(c);
+    const entries = directoryEntries(await advisories.list(viewer), tlp);
     if (tlp !== 'WHITE' && entries.length === 0)
       throw new HttpError(404, 'NOT_FOUND', `no TLP:${tlp} documents are published`);
     return { tlp, entries };
@@ -98,10 +104,13 @@ export function csafRoutes(deps: HubDeps, advisories: PublishedAdvisories, signe
       return c.html(listingHtml(csafPaths.yearFolder(tlp, year), names));
     })
     .get(`${CSAF_ROOT}/:tlp/:year/:file`, async (c) => {
-      const { entries } = await directoryOf(c);
+      const { tlp, viewer } = labelOf(c);
       const match = DOCUMENT_FILE.exec(c.req.param('file'));
-      const entry = entries.find((e) => e.year === c.req.param('year') && e.file === match?.[1]);
-      if (!match || !entry) throw new HttpError(404, 'NOT_FOUND', 'no such CSAF document');
+      const file = match?.[1];
+      const advisory = file ? await advisories.get(file.slice(0, -'.json'.length), viewer) : undefined;
+      const entry = advisory && directoryEntries([advisory], tlp)[0];
+      if (!match || !entry || entry.file !== file || entry.year !== c.req.param('year'))
+        throw new HttpError(404, 'NOT_FOUND', 'no such CSAF document');
       const bytes = csafJson(csafDocument(entry.advisory, config()));
       const changed = new Date(entry.currentReleaseDate);
       switch (match[2]) {
