@@ -65,18 +65,37 @@ export class RefusedAddressError extends Error {
 export async function resolvePublic(host: string, allowPrivate: boolean): Promise<LookupAddress[]> {
   const bare = host.replace(/^\[|\]$/g, '');
   const family = isIP(bare);
-  const addresses =
-    family !== 0
-      ? [{ address: bare, family }]
-      : await new Promise<LookupAddress[]>((resolve, reject) =>
-          dnsLookup(bare, { all: true, verbatim: true }, (error, found) =>
-            error ? reject(error) : resolve(found),
-          ),
-        );
+  const addresses = family !== 0 ? [{ address: bare, family }] : await lookupAll(bare);
   if (!allowPrivate)
     for (const one of addresses)
       if (!isPublicAddress(one.address)) throw new RefusedAddressError(bare, one.address);
   return addresses;
+}
+
+/**
+ * Name lookups (getaddrinfo, on libuv's thread pool of 4) in flight at once: a slow DNS server behind a hostile
+ * endpoint can hold at most these threads, never the pool that password hashing and file reads also need.
+ */
+export const MAX_LOOKUPS = 2;
+let lookups = 0;
+const queued: (() => void)[] = [];
+
+/** Every address of a name, in the resolver's order, with at most MAX_LOOKUPS lookups running. */
+async function lookupAll(host: string): Promise<LookupAddress[]> {
+  // A finished lookup hands its slot straight to the next one waiting, so no newcomer slips in between.
+  if (lookups >= MAX_LOOKUPS) await new Promise<void>((resolve) => queued.push(resolve));
+  else lookups += 1;
+  try {
+    return await new Promise<LookupAddress[]>((resolve, reject) =>
+      dnsLookup(host, { all: true, verbatim: true }, (error, found) =>
+        error ? reject(error) : resolve(found),
+      ),
+    );
+  } finally {
+    const next = queued.shift();
+    if (next) next();
+    else lookups -= 1;
+  }
 }
 
 type LookupCallback = (

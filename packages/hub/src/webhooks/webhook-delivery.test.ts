@@ -196,7 +196,8 @@ describe.each(DIALECTS)('webhook delivery on %s', (dialect) => {
       headers: { authorization: `Bearer ${org.apiTokens['org-admin']}` },
     });
     expect(res.status).toBe(200);
-    expect(Date.now() - asked).toBeLessThan(300);
+    // Well under the 1.5 s an attempt hangs for: a request that waited on delivery could not answer in time.
+    expect(Date.now() - asked).toBeLessThan(1000);
     const log = await until(
       () => deliveries(app, stuck.id),
       (d) => d.some((one) => one.log.length >= 1 && one.attempts >= 2),
