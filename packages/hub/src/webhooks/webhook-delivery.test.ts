@@ -138,6 +138,50 @@ describe.each(DIALECTS)('webhook delivery on %s', (dialect) => {
     expect(log?.log).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200, error: null })]);
   });
 
+  it('delivers right after an enqueue in this process, without waiting for the next poll', async () => {
+    const settings = testSettings(certificate, { pollMs: 60_000 });
+    const app = hub(settings);
+    const endpoint = await receiver();
+    await register(app, endpoint.url);
+    deliver(settings);
+    await new Promise((r) => setTimeout(r, 100));
+    const sent = Date.now();
+    await store.db.transaction((tx) => enqueueWebhookEvent(tx, packEvent()));
+    const [got] = await endpoint.waitFor(1, 1000);
+    expect((got?.at ?? Infinity) - sent).toBeLessThan(1000);
+  });
+
+  it('deletes finished deliveries and their attempts after 30 days, keeping pending ones', async () => {
+    const settings = testSettings(certificate);
+    const app = hub(settings);
+    const webhook = await register(app, 'https://127.0.0.1:9/old');
+    await store.db.transaction((tx) => enqueueWebhookEvent(tx, packEvent()));
+    await store.db.transaction((tx) => enqueueWebhookEvent(tx, packEvent()));
+    const old = new Date(Date.now() - 31 * 86_400_000).toISOString();
+    const [done, waiting] = await store.db.all<{ id: string }>(
+      'SELECT id FROM webhook_deliveries ORDER BY id',
+    );
+    await store.db.run(
+      "UPDATE webhook_deliveries SET status = 'delivered', attempts = 1, finished_at = ? WHERE id = ?",
+      [old, done?.id ?? ''],
+    );
+    await store.db.run(
+      'INSERT INTO webhook_attempts (delivery_id, attempt, org_id, started_at, duration_ms, status_code) VALUES (?, 1, ?, ?, 5, 200)',
+      [done?.id ?? '', org.orgId, old],
+    );
+    await store.db.run('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?', [
+      new Date(Date.now() + 3_600_000).toISOString(),
+      waiting?.id ?? '',
+    ]);
+    deliver(settings);
+    const left = await until(
+      () => deliveries(app, webhook.id),
+      (d) => d.length === 1,
+    );
+    expect(left.map((d) => [d.id, d.status])).toEqual([[waiting?.id, 'pending']]);
+    expect(await store.db.all('SELECT delivery_id FROM webhook_attempts')).toEqual([]);
+  });
+
   it('retries an endpoint that answers 500, then delivers; the log shows both attempts', async () => {
     const settings = testSettings(certificate);
     const app = hub(settings);
