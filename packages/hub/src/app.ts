@@ -54,7 +54,8 @@ export function createApp(
   const allowed = allowedMethods(document);
   app.notFound((c) => {
     const methods = allowed(c.req.path);
-    if (methods.length > 0) {
+    // A path the document knows, asked with a method it allows, is a route that found nothing: 404.
+    if (methods.length > 0 && !methods.includes(c.req.method)) {
       const wrong = new HttpError(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`, {
         headers: { Allow: methods.join(', ') },
       });

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { type CsafSigner, loadCsafSigner } from './advisories/csaf/csaf-signer.js';
 import { createApp } from './app.js';
 import { defaultHubConfig } from './config.js';
 import { proxiedClient } from './http/client-view.js';
@@ -12,6 +14,15 @@ import { hubModules } from './modules.js';
 import { openDataFolder } from './store/data-folder.js';
 import type { Db } from './store/db.js';
 import { openStore, type StoreLocation } from './store/open-store.js';
+import { startWebhookDelivery } from './webhooks/delivery-loop.js';
+import {
+  DEFAULT_WEBHOOK_SETTINGS,
+  loadWebhookKey,
+  type WebhookSettings,
+} from './webhooks/webhook-settings.js';
+
+/** The key that seals webhook secrets, in the data folder unless `serve --webhook-key` names another file. */
+const WEBHOOK_KEY_FILE = 'webhook.key';
 
 /** How long shutdown waits for in-flight requests before it closes their connections. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -103,6 +114,10 @@ export interface HubStart {
   now?: () => Date;
   /** Addresses of reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed. */
   trustedProxies?: readonly string[];
+  /** The CSAF signing key from `--csaf-key`; without it the key kept in the store (made on first start). */
+  csafSigner?: CsafSigner;
+  /** How webhooks are called; without `secretKey` the key in the data folder (`webhook.key`, made on first start). */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 /** Checks the data folder, opens (and migrates) the store, builds the app with every module, and listens. */
@@ -115,13 +130,21 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
     now: start.now ?? (() => new Date()),
   };
   let listening: Listening;
+  let webhookSettings: WebhookSettings;
   try {
+    webhookSettings = {
+      ...DEFAULT_WEBHOOK_SETTINGS,
+      ...start.webhooks,
+      secretKey:
+        start.webhooks?.secretKey ??
+        loadWebhookKey(join(start.store.dataDir, WEBHOOK_KEY_FILE), { create: true }),
+    };
+    deps.config.webhooks = webhookSettings;
+    const csafSigner =
+      start.csafSigner ?? (await loadCsafSigner({ db, userName: deps.config.publisher.name }));
+    const client = start.trustedProxies?.length ? { client: proxiedClient(start.trustedProxies) } : {};
     listening = await listenApp(
-      createApp(
-        deps,
-        hubModules(deps, start.trustedProxies?.length ? { client: proxiedClient(start.trustedProxies) } : {}),
-        { log: start.log },
-      ),
+      createApp(deps, hubModules(deps, { ...client, csafSigner }), { log: start.log }),
       start.host,
       start.port,
     );
@@ -132,15 +155,19 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
   // Without --public-url the hub is where it bound (a port of 0 is only known now, before any request).
   if (!start.config?.publicUrl) {
     deps.config.publicUrl = listening.url;
-    if (!start.config?.publisher)
+    if (!start.config?.publisher?.namespace)
       deps.config.publisher = { ...deps.config.publisher, namespace: listening.url };
   }
+  const webhooks = startWebhookDelivery(deps, webhookSettings, start.log);
   let closing: Promise<void> | undefined;
   return {
     ...listening,
     db,
     close: (deadlineMs) => {
-      closing ??= listening.close(deadlineMs).then(() => db.close());
+      closing ??= listening
+        .close(deadlineMs)
+        .then(() => webhooks.stop())
+        .then(() => db.close());
       return closing;
     },
   };

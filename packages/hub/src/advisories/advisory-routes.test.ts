@@ -88,7 +88,7 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
       );
       expect((await call('POST', '/api/v1/advisories', token, { content: CONTENT })).status).toBe(403);
     }
-    expect(await publishedAdvisories(store.db).list('signed-in')).toEqual([]);
+    expect(await publishedAdvisories(store.db, () => 'Vendor PSIRT').list('signed-in')).toEqual([]);
   });
 
   it('publishes, revises twice, keeps the tracking id and initial release date, numbers revisions 1-3', async () => {
@@ -118,7 +118,7 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
       expect(res.status, await res.clone().text()).toBe(200);
       expect(((await res.json()) as Json).revision.number).toBe(n);
     }
-    const [advisory] = await publishedAdvisories(store.db).list('public');
+    const [advisory] = await publishedAdvisories(store.db, () => 'Vendor PSIRT').list('public');
     expect(advisory?.trackingId).toBe('CSW-2023-0001');
     expect(advisory?.initialReleaseDate).toBe(initial);
     expect(advisory?.currentReleaseDate).toBe(new Date(clock).toISOString());
@@ -127,6 +127,7 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
       [2, 'Update 2.', 'Revision two'],
       [3, 'Update 3.', 'Revision three'],
     ]);
+    expect(advisory?.revisions.map((r) => r.author)).toEqual(Array(3).fill({ id: '', name: 'Vendor PSIRT' }));
     expect(advisory?.packs).toEqual([
       expect.objectContaining({ packId: 'acme-2026', sequence: 1, mediaType: 'application/gzip' }),
     ]);
@@ -202,7 +203,7 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     expect(
       (await call('POST', `/api/v1/advisories/${chosen.id}/publish`, staff(), { baseSeq: 1 })).status,
     ).toBe(200);
-    const source = publishedAdvisories(store.db);
+    const source = publishedAdvisories(store.db, () => 'Vendor PSIRT');
     expect(await source.list('public')).toEqual([]);
     expect((await source.get('ACME-2023-7', 'signed-in'))?.trackingId).toBe('ACME-2023-7');
     expect(await source.get('acme-2023-7', 'public')).toBeUndefined();
@@ -226,7 +227,7 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     );
     expect(results.filter((s) => s === 200)).toHaveLength(1);
     expect(results.filter((s) => s === 409)).toHaveLength(7);
-    const [advisory] = await publishedAdvisories(store.db).list('public');
+    const [advisory] = await publishedAdvisories(store.db, () => 'Vendor PSIRT').list('public');
     expect(advisory?.revisions.map((r) => r.number)).toEqual([1, 2]);
   });
 
@@ -252,7 +253,7 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     const res = await send('?advisory=CSW-2023-0001');
     expect(res.status, await res.clone().text()).toBe(201);
     expect(((await res.json()) as Json).advisory.revision.number).toBe(2);
-    const [advisory] = await publishedAdvisories(store.db).list('public');
+    const [advisory] = await publishedAdvisories(store.db, () => 'Vendor PSIRT').list('public');
     const current = advisory?.revisions.at(-1);
     expect(current?.summary).toBe('Pack acme-2026 #2 published.');
     expect(current?.content.packs).toEqual([{ packId: 'acme-2026', sequence: 2 }]);

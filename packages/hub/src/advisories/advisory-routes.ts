@@ -31,7 +31,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * scanner name the same versions.
  */
 export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteModule {
-  const published = publishedAdvisories(deps.db);
+  const published = publishedAdvisories(deps.db, () => deps.config.publisher.name);
   const content = async (value: unknown): Promise<AdvisoryContent> => {
     const input = parseContent(value);
     const products = await resolveProducts(input.products, (packId) => latestApps(deps, packId));

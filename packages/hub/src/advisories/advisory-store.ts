@@ -256,9 +256,10 @@ export async function advisoryIdByTrackingId(db: Db, trackingId: string): Promis
 
 /**
  * The published advisories as the public views read them: published revisions only (drafts never), TLP:WHITE
- * only for the public, and each current revision's packs resolved against the packs stored at the hub.
+ * only for the public, and each current revision's packs resolved against the packs stored at the hub. Revisions
+ * are signed by `publisher()` (the publisher's name), never by the staff account's email, which only staff see.
  */
-export function publishedAdvisories(db: Db): PublishedAdvisories {
+export function publishedAdvisories(db: Db, publisher: () => string): PublishedAdvisories {
   const load = async (viewer: AdvisoryViewer, slug?: string): Promise<PublishedAdvisory[]> => {
     const where = [`state = 'published'`];
     const params: string[] = [];
@@ -280,7 +281,7 @@ export function publishedAdvisories(db: Db): PublishedAdvisories {
     const byAdvisory = new Map<string, PublishedRevision[]>();
     for (const r of revisions) {
       const list = byAdvisory.get(r.advisory_id) ?? [];
-      list.push({ ...revisionOf(r), number: Number(r.number) });
+      list.push({ ...revisionOf(r), number: Number(r.number), author: { id: '', name: publisher() } });
       byAdvisory.set(r.advisory_id, list);
     }
     const packs = await storedPacks(db);

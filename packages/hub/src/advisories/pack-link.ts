@@ -5,6 +5,7 @@ import { resolveProducts } from './advisory-input.js';
 import {
   advisoryIdByTrackingId,
   getAdvisory,
+  type OnPublished,
   reviseAdvisory,
   type StoredRevision,
 } from './advisory-store.js';
@@ -28,6 +29,7 @@ export async function linkPackToAdvisory(
   pack: { id: string; sequence: number; apps: readonly AffectedApp[] },
   author: RevisionAuthor,
   now: Date,
+  onPublished?: OnPublished,
 ): Promise<StoredRevision> {
   for (let attempt = 0; ; attempt++) {
     const advisory = await getAdvisory(db, advisoryId);
@@ -54,6 +56,7 @@ export async function linkPackToAdvisory(
         { baseSeq: advisory.lastSeq, summary: `Pack ${pack.id} #${pack.sequence} published.`, content },
         author,
         now,
+        onPublished,
       );
       return revision;
     } catch (error) {

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { PackSettings } from '../packs/pack-settings.js';
 import type { Db } from '../store/db.js';
 import type { Principal } from '../tenancy.js';
+import type { WebhookSettings } from '../webhooks/webhook-settings.js';
 
 /** Settings of one hub; every field has an embedded default (see `defaultHubConfig`). */
 export interface HubConfig {
@@ -18,6 +19,8 @@ export interface HubConfig {
   publisher: { name: string; namespace: string };
   /** Pack trust and the feed key (`serve --pack-keys`, `--root-keyring`, `--feed-key`); absent: bundled keys, no feed. */
   packs?: PackSettings;
+  /** How webhooks are called and their secrets sealed (`serve --webhook-*`); absent: a key for this process only. */
+  webhooks?: WebhookSettings;
 }
 
 /** What the app is built from: tests pass their own store and clock. */

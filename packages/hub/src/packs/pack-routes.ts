@@ -12,6 +12,7 @@ import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
 import { access, ERROR_RESPONSE, EVERYONE, jsonResponse } from '../http/openapi.js';
 import { scopeOf } from '../tenancy.js';
+import { advisoryWebhookEvents, packWebhookEvent } from '../webhooks/hub-events.js';
 import { archivePath, currentPublication, etagOf, publishFromStore } from './hub-feed.js';
 import { insertPack, listPacks, PACKS_LOCK, packWithArchive } from './hub-pack-store.js';
 import { DEFAULT_PACK_SETTINGS } from './pack-settings.js';
@@ -74,6 +75,7 @@ export function packRoutes(deps: HubDeps): RouteModule {
         async (tx) => {
           const stored = await insertPack(tx, pack, bytes, { by, at: now });
           const run = await queueRetroHunt(tx, stored, now);
+          await packWebhookEvent(tx, deps, stored);
           if (settings.feedKey) await publishFromStore(tx, { ...settings, feedKey: settings.feedKey }, now);
           return { stored, run };
         },
@@ -87,6 +89,7 @@ export function packRoutes(deps: HubDeps): RouteModule {
             { id: stored.id, sequence: stored.sequence, apps: intel.apps },
             await authorOf(deps.db, principal),
             now,
+            advisoryWebhookEvents(deps),
           )
         : undefined;
       return c.json(

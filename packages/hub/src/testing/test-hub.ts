@@ -37,7 +37,8 @@ export function testApp(
   const address = options.clientAddress;
   const client = options.client ?? (address ? { ...directClient, address: () => address } : undefined);
   const modules = hubModules(deps, client ? { client } : {});
-  const app = createApp(deps, [...modules, ...(options.extra ?? [])], { log: (entry) => logs.push(entry) });
+  // Extra modules come first, so one given its own source stands in for the hub's module on the same paths.
+  const app = createApp(deps, [...(options.extra ?? []), ...modules], { log: (entry) => logs.push(entry) });
   return { app, deps, logs };
 }
 

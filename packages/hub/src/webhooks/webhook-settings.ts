@@ -28,6 +28,16 @@ export const DEFAULT_WEBHOOK_SETTINGS: Omit<WebhookSettings, 'secretKey'> = {
   allowHttp: false,
 };
 
+/**
+ * The settings of a hub built without any (tests, `app.request`): the defaults with a sealing key made for this
+ * process, so secrets it seals open nowhere else. `serve` always loads a key file.
+ */
+export function processWebhookSettings(): WebhookSettings {
+  processKey ??= randomBytes(KEY_BYTES);
+  return { ...DEFAULT_WEBHOOK_SETTINGS, secretKey: processKey };
+}
+let processKey: Buffer | undefined;
+
 /** Per-attempt time limit when the settings give none. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 

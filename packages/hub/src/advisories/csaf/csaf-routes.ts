@@ -34,14 +34,19 @@ const DOCUMENT_FILE = /^([+\-a-z0-9_]+\.json)(\.asc|\.sha256|\.sha512)?$/;
  * The hub as a CSAF 2.0 trusted provider (directory distribution): provider-metadata.json, the public
  * OpenPGP key, security.txt, and per TLP label a directory with index.txt, changes.csv, HTML listings and each
  * document (`application/json`) with its `.sha256`, `.sha512` and `.asc`. TLP:WHITE is public; the GREEN,
- * AMBER and RED directories need a signed-in user or API token (401 otherwise, agents included).
+ * AMBER and RED directories need a signed-in user or API token (401 otherwise, agents included). `signer` gives
+ * the OpenPGP key (loaded once, before or on first use).
  */
-export function csafRoutes(deps: HubDeps, advisories: PublishedAdvisories, signer: CsafSigner): RouteModule {
+export function csafRoutes(
+  deps: HubDeps,
+  advisories: PublishedAdvisories,
+  signer: () => Promise<CsafSigner>,
+): RouteModule {
   const config = () => ({ publicUrl: deps.config.publicUrl, publisher: deps.config.publisher });
 
   /** The label of a directory segment, once the caller may read it: 401 before 404, so nothing is probed. */
   const labelOf = (c: Context<HubEnv>): { tlp: TlpLabel; viewer: AdvisoryViewer } => {
-    const segment = c.req.param('tlp') ?? '';
+    const segment = c.req.param('tlp') ?? 'white';
     const viewer = viewerOf(c);
     if (segment !== 'white' && viewer === 'public')
       throw new HttpError(
@@ -67,63 +72,73 @@ export function csafRoutes(deps: HubDeps, advisories: PublishedAdvisories, signe
   const routes = new Hono<HubEnv>()
     .get(advisoryPaths.providerMetadata(), async (c) => {
       const all = await advisories.list('signed-in');
-      const body = providerMetadata(config(), signer, servedLabels(all), lastChange(all));
+      const body = providerMetadata(config(), await signer(), servedLabels(all), lastChange(all));
       return conditionalResponse(c, body, 'application/json', lastChange(all));
     })
-    .get(`${CSAF_ROOT}/openpgp/:file`, (c) => {
-      if (c.req.param('file') !== `${signer.fingerprint}.asc`)
+    .get(`${CSAF_ROOT}/openpgp/:file`, async (c) => {
+      const key = await signer();
+      if (c.req.param('file') !== `${key.fingerprint}.asc`)
         throw new HttpError(
           404,
           'NOT_FOUND',
           'no such key: see public_openpgp_keys in provider-metadata.json',
         );
-      return c.body(signer.publicKeyArmored, 200, { 'Content-Type': 'application/pgp-keys' });
+      return c.body(key.publicKeyArmored, 200, { 'Content-Type': 'application/pgp-keys' });
     })
     .get(csafPaths.securityTxt(), (c) =>
       c.body(securityTxt(config(), deps.now()), 200, { 'Content-Type': TEXT }),
-    )
-    .get(`${CSAF_ROOT}/:tlp/index.txt`, async (c) => {
-      const { entries } = await directoryOf(c);
-      return conditionalResponse(c, indexTxt(entries), TEXT, lastChange(entries));
-    })
-    .get(`${CSAF_ROOT}/:tlp/changes.csv`, async (c) => {
-      const { entries } = await directoryOf(c);
-      return conditionalResponse(c, changesCsv(entries), 'text/csv; charset=utf-8', lastChange(entries));
-    })
-    .get(`${CSAF_ROOT}/:tlp/`, async (c) => {
-      const { tlp, entries } = await directoryOf(c);
-      const html = listingHtml(advisoryPaths.csafDirectory(tlp), directoryNames(entries));
-      return c.html(html);
-    })
-    .get(`${CSAF_ROOT}/:tlp/:year/`, async (c) => {
-      const { tlp, entries } = await directoryOf(c);
-      const year = c.req.param('year');
-      const names = yearNames(entries, year);
-      if (!YEAR.test(year) || names.length === 0)
-        throw new HttpError(404, 'NOT_FOUND', 'no such year folder');
-      return c.html(listingHtml(csafPaths.yearFolder(tlp, year), names));
-    })
-    .get(`${CSAF_ROOT}/:tlp/:year/:file`, async (c) => {
-      const { tlp, viewer } = labelOf(c);
-      const match = DOCUMENT_FILE.exec(c.req.param('file'));
-      const file = match?.[1];
-      const advisory = file ? await advisories.get(file.slice(0, -'.json'.length), viewer) : undefined;
-      const entry = advisory && directoryEntries([advisory], tlp)[0];
-      if (!match || !entry || entry.file !== file || entry.year !== c.req.param('year'))
-        throw new HttpError(404, 'NOT_FOUND', 'no such CSAF document');
-      const bytes = csafJson(csafDocument(entry.advisory, config()));
-      const changed = new Date(entry.currentReleaseDate);
-      switch (match[2]) {
-        case '.asc':
-          return conditionalResponse(c, await signer.sign(bytes), 'application/pgp-signature', changed);
-        case '.sha256':
-          return conditionalResponse(c, hashFile('sha256', bytes, entry.file), TEXT, changed);
-        case '.sha512':
-          return conditionalResponse(c, hashFile('sha512', bytes, entry.file), TEXT, changed);
-        default:
-          return conditionalResponse(c, bytes, 'application/json', changed);
-      }
-    });
+    );
+
+  // TLP:WHITE at its own literal path (public), every other label at `:tlp` (signed in).
+  for (const directory of [`${CSAF_ROOT}/white`, `${CSAF_ROOT}/:tlp`])
+    routes
+      .get(`${directory}/index.txt`, async (c) => {
+        const { entries } = await directoryOf(c);
+        return conditionalResponse(c, indexTxt(entries), TEXT, lastChange(entries));
+      })
+      .get(`${directory}/changes.csv`, async (c) => {
+        const { entries } = await directoryOf(c);
+        return conditionalResponse(c, changesCsv(entries), 'text/csv; charset=utf-8', lastChange(entries));
+      })
+      .get(`${directory}/`, async (c) => {
+        const { tlp, entries } = await directoryOf(c);
+        const html = listingHtml(advisoryPaths.csafDirectory(tlp), directoryNames(entries));
+        return c.html(html);
+      })
+      .get(`${directory}/:year/`, async (c) => {
+        const { tlp, entries } = await directoryOf(c);
+        const year = c.req.param('year');
+        const names = yearNames(entries, year);
+        if (!YEAR.test(year) || names.length === 0)
+          throw new HttpError(404, 'NOT_FOUND', 'no such year folder');
+        return c.html(listingHtml(csafPaths.yearFolder(tlp, year), names));
+      })
+      .get(`${directory}/:year/:file`, async (c) => {
+        const { tlp, viewer } = labelOf(c);
+        const match = DOCUMENT_FILE.exec(c.req.param('file'));
+        const file = match?.[1];
+        const advisory = file ? await advisories.get(file.slice(0, -'.json'.length), viewer) : undefined;
+        const entry = advisory && directoryEntries([advisory], tlp)[0];
+        if (!match || !entry || entry.file !== file || entry.year !== c.req.param('year'))
+          throw new HttpError(404, 'NOT_FOUND', 'no such CSAF document');
+        const bytes = csafJson(csafDocument(entry.advisory, config()));
+        const changed = new Date(entry.currentReleaseDate);
+        switch (match[2]) {
+          case '.asc':
+            return conditionalResponse(
+              c,
+              await (await signer()).sign(bytes),
+              'application/pgp-signature',
+              changed,
+            );
+          case '.sha256':
+            return conditionalResponse(c, hashFile('sha256', bytes, entry.file), TEXT, changed);
+          case '.sha512':
+            return conditionalResponse(c, hashFile('sha512', bytes, entry.file), TEXT, changed);
+          default:
+            return conditionalResponse(c, bytes, 'application/json', changed);
+        }
+      });
 
   return { routes, openapi: csafOpenApi() };
 }

@@ -24,6 +24,6 @@ export async function csafTestHub(db: Db, advisories: readonly PublishedAdvisory
     now: () => new Date(),
   };
   const signer = await loadCsafSigner({ db, userName: deps.config.publisher.name });
-  const hub = testApp(db, { extra: [csafRoutes(deps, listedAdvisories(advisories), signer)] });
+  const hub = testApp(db, { extra: [csafRoutes(deps, listedAdvisories(advisories), async () => signer)] });
   return { ...hub, deps, signer };
 }

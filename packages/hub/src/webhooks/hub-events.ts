@@ -1,0 +1,47 @@
+import type { OnPublished } from '../advisories/advisory-store.js';
+import { absoluteUrl, advisoryPaths } from '../advisories/urls.js';
+import type { HubDeps } from '../http/hub-env.js';
+import type { HubPack } from '../packs/hub-pack-store.js';
+import type { Db } from '../store/db.js';
+import { enqueueWebhookEvent } from './outbox.js';
+
+/** The webhook event of every published advisory revision, enqueued in the transaction that publishes it. */
+export function advisoryWebhookEvents(deps: HubDeps): OnPublished {
+  return async (tx, { kind, trackingId, slug, revision }) => {
+    const { content } = revision;
+    await enqueueWebhookEvent(tx, {
+      kind,
+      id: `advisory:${trackingId}#${revision.number}`,
+      at: revision.at,
+      data: {
+        trackingId,
+        revision: revision.number,
+        summary: revision.summary,
+        title: content.title,
+        severity: content.severity,
+        status: content.status,
+        tlp: content.tlp,
+        url: absoluteUrl(deps.config.publicUrl, advisoryPaths.page(slug)),
+      },
+    });
+  };
+}
+
+/** The webhook event of a pack version stored at the hub, enqueued in the transaction that stores it. */
+export async function packWebhookEvent(tx: Db, deps: HubDeps, pack: HubPack): Promise<void> {
+  await enqueueWebhookEvent(tx, {
+    kind: 'pack.published',
+    id: `pack:${pack.id}#${pack.sequence}`,
+    at: pack.uploadedAt,
+    data: {
+      packId: pack.id,
+      sequence: pack.sequence,
+      title: pack.title,
+      archiveSha256: pack.archiveSha256,
+      archiveSize: pack.archiveSize,
+      feed: deps.config.packs?.feedKey
+        ? absoluteUrl(deps.config.publicUrl, `/feed/packs/${pack.id}-${pack.sequence}.tar.gz`)
+        : null,
+    },
+  });
+}
