@@ -1,0 +1,279 @@
+import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as basic from '@secvisogram/csaf-validator-lib/basic.js';
+import validate, { type DocumentTest } from '@secvisogram/csaf-validator-lib/validate.js';
+import { loadPrivateKey, signBytes } from 'chainsweep/packs/keys.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packArchiveBytes, sha256Indicator, testKey } from '../packs/test-packs.js';
+import { runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
+import { checkProvider, unmetForRole } from './csaf/provider-check.js';
+import { parseFeed, xmllint } from './feeds/test-feed-parsers.js';
+
+const CLI = fileURLToPath(new URL('../../../../dist/bin/chainsweep.js', import.meta.url));
+const APPS = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../../packs/3cx-2023/apps.json', import.meta.url)), 'utf8'),
+) as { apps: object[] };
+const MANDATORY: DocumentTest[] = Object.entries(basic)
+  .filter(([name]) => name !== 'default')
+  .map(([, test]) => test);
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers read by field
+type Json = Record<string, any>;
+
+function chainsweep(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, CHAINSWEEP_HOME: home, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+/**
+ * The issue's walkthrough on the real CLI and a real `chainsweep serve`: vendor staff publish the 3CX advisory and
+ * revise it twice (the second revision by uploading the next pack for it); the feeds show one entry with the latest
+ * `updated`, the CSAF document validates with three revisions, the provider passes the trusted-provider
+ * requirements, a customer's webhook hears every revision and pack, and a scanner installs the linked pack from
+ * the hub's feed.
+ */
+describe('advisories end to end, on the real serve and CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chainsweep-advisories-'));
+  const data = join(dir, 'data');
+  const root = testKey('vendor root');
+  const packKey = testKey('vendor packs');
+  const feedKey = testKey('vendor hub feed');
+  let hub: ServeProcess;
+  let staff: string;
+  let customer: string;
+  let receiver: Server;
+  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+
+  const api = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Json };
+  };
+  const upload = async (sequence: number, query = '') => {
+    const archive = await packArchiveBytes(
+      '3cx-2023',
+      { apps: APPS.apps, indicators: [sha256Indicator(`loader-${sequence}`, String(sequence).repeat(64))] },
+      { key: packKey, sequence },
+    );
+    const res = await fetch(`${hub.url}/api/v1/packs${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/gzip' },
+      body: new Uint8Array(archive),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return (await res.json()) as Json;
+  };
+
+  beforeAll(async () => {
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 1,
+        version: 1,
+        expires: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        keys: [packKey.key, feedKey.key],
+        revoked: [],
+      }),
+    );
+    const { privateKey, keyId } = loadPrivateKey(root.privateKeyPem, 'root');
+    writeFileSync(join(dir, 'keys.json'), list);
+    writeFileSync(
+      join(dir, 'keys.json.sig'),
+      JSON.stringify({ keyId, signature: signBytes(list, privateKey) }),
+    );
+    writeFileSync(join(dir, 'root.keyring.json'), JSON.stringify({ keys: [root.key] }));
+    writeFileSync(join(dir, 'feed.key'), feedKey.privateKeyPem);
+
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+
+    expect((await runHubCli(['hub', '--data', data, 'org', 'add', 'Vendor'])).code).toBe(0);
+    expect((await runHubCli(['hub', '--data', data, 'org', 'add', 'Acme'])).code).toBe(0);
+    const token = async (org: string, role: string) => {
+      const run = await runHubCli([
+        'hub',
+        '--data',
+        data,
+        'token',
+        'add',
+        '--org',
+        org,
+        '--kind',
+        'api',
+        '--role',
+        role,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      return run.stdout.trim();
+    };
+    staff = await token('Vendor', 'vendor-staff');
+    customer = await token('Acme', 'org-admin');
+    hub = await startServe([
+      '--data',
+      data,
+      '--listen',
+      '127.0.0.1:0',
+      '--publisher',
+      '3CX PSIRT',
+      '--pack-keys',
+      join(dir, 'keys.json'),
+      '--root-keyring',
+      join(dir, 'root.keyring.json'),
+      '--feed-key',
+      join(dir, 'feed.key'),
+      '--webhook-allow-http',
+      '--webhook-allow-private',
+    ]);
+  });
+  afterAll(async () => {
+    hub?.child.kill('SIGTERM');
+    await hub?.exited;
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('publishes, revises twice, and every view agrees', async () => {
+    const { port } = receiver.address() as AddressInfo;
+    const hook = await api('POST', '/api/v1/webhooks', customer, {
+      url: `http://127.0.0.1:${port}/chainsweep`,
+      events: ['advisory.published', 'advisory.revised', 'pack.published'],
+    });
+    expect(hook.status, JSON.stringify(hook.json)).toBe(201);
+    const secret = String(hook.json.secret ?? hook.json.webhook?.secret);
+
+    await upload(7);
+    const draft = await api('POST', '/api/v1/advisories', staff, {
+      content: {
+        title: '3CX Desktop App: trojanized builds for Windows',
+        severity: 'critical',
+        status: 'interim',
+        summary: 'Signed 3CX Desktop App builds 18.12.407 and 18.12.416 load a malicious library.',
+        body: '## What happened\n\nThe Electron app was trojanized in the build pipeline. <script>alert(1)</script>',
+        products: [{ packId: '3cx-2023', appId: '3cx-desktopapp-windows' }],
+        remediation: ['Uninstall the desktop app: `chainsweep remediate --apply`.', 'Use the web app (PWA).'],
+        packs: [{ packId: '3cx-2023', sequence: 7 }],
+        references: [
+          { url: 'https://www.3cx.com/blog/news/desktopapp-security-alert-updates/', summary: 'Vendor' },
+        ],
+      },
+    });
+    expect(draft.status, JSON.stringify(draft.json)).toBe(201);
+    const id = draft.json.advisory.id as string;
+    const slug = draft.json.advisory.slug as string;
+    expect((await fetch(`${hub.url}/advisories/${slug}`)).status).toBe(404);
+
+    expect((await api('POST', `/api/v1/advisories/${id}/publish`, staff, { baseSeq: 1 })).status).toBe(200);
+    const revised = await api('PUT', `/api/v1/advisories/${id}`, staff, {
+      baseSeq: 2,
+      summary: 'macOS builds are affected too.',
+      content: {
+        ...draft.json.advisory.revisions[0].content,
+        title: '3CX Desktop App: trojanized builds for Windows and macOS',
+        products: [
+          { packId: '3cx-2023', appId: '3cx-desktopapp-windows' },
+          { packId: '3cx-2023', appId: '3cx-desktopapp-macos' },
+        ],
+      },
+    });
+    expect(revised.status, JSON.stringify(revised.json)).toBe(200);
+    const linked = await upload(8, `?advisory=${draft.json.advisory.trackingId}`);
+    expect(linked.advisory.revision.number).toBe(3);
+
+    // Atom and RSS: one entry, its updated the third revision's time, and well-formed.
+    const current = (await api('GET', `/api/v1/advisories/${id}`, customer)).json.advisory;
+    expect(current.revisions.map((r: Json) => r.number)).toEqual([1, 2, 3]);
+    for (const path of ['/advisories/feed.atom', '/advisories/feed.rss']) {
+      const xml = await (await fetch(`${hub.url}${path}`)).text();
+      expect(xmllint(xml).status).toBe(0);
+      const feed = parseFeed(xml);
+      expect(feed.bozo, feed.bozoException).toBe(false);
+      expect(feed.entries).toHaveLength(1);
+      expect(xml).not.toContain('<script>');
+      if (path.endsWith('.atom'))
+        expect(Date.parse(feed.entries[0]?.updated ?? '')).toBe(Date.parse(current.currentReleaseDate));
+      expect(feed.entries[0]?.enclosures[0]).toMatchObject({
+        type: 'application/gzip',
+        length: String(linked.pack.archiveSize),
+      });
+    }
+
+    // The web page, readable without JavaScript, with the whole history.
+    const page = await (await fetch(`${hub.url}/advisories/${slug}`)).text();
+    expect(page).toContain('Windows and macOS');
+    expect(page).toContain('Pack 3cx-2023 #8 published.');
+    expect(page).not.toContain('<script>alert');
+
+    // CSAF: the document validates with three revisions; the provider passes as a trusted provider.
+    const csafPath = `/.well-known/csaf/white/${new Date(current.initialReleaseDate).getUTCFullYear()}/${slug}.json`;
+    const doc = (await (await fetch(`${hub.url}${csafPath}`)).json()) as Json;
+    const result = await validate(MANDATORY, doc);
+    expect(result.tests.filter((t) => !t.isValid).map((t) => t.name)).toEqual([]);
+    expect(doc.document.tracking.revision_history).toHaveLength(3);
+    expect(doc.document.tracking.id).toBe(draft.json.advisory.trackingId);
+    expect(doc.document.publisher.name).toBe('3CX PSIRT');
+    // A customer-only (TLP:AMBER) advisory: requirement 5 wants it served only with credentials.
+    const amber = await api('POST', '/api/v1/advisories', staff, {
+      content: { ...draft.json.advisory.revisions[0].content, tlp: 'AMBER', title: 'Customer-only notice' },
+    });
+    expect(
+      (await api('POST', `/api/v1/advisories/${amber.json.advisory.id}/publish`, staff, { baseSeq: 1 }))
+        .status,
+    ).toBe(200);
+    const results = await checkProvider(hub.url, { credentials: { authorization: `Bearer ${customer}` } });
+    expect(unmetForRole(results, 'csaf_trusted_provider')).toEqual([]);
+    expect(results.filter((r) => r.status === 'passed').map((r) => r.requirement)).toEqual([
+      1, 2, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 18, 19, 20,
+    ]);
+
+    // The scanner installs the pack the advisory links, from the hub's feed.
+    const home = mkdtempSync(join(tmpdir(), 'chainsweep-scanner-home-'));
+    const update = await chainsweep(
+      ['packs', 'update', '--feed', `${hub.url}/feed/`, '--root-keyring', join(dir, 'root.keyring.json')],
+      home,
+    );
+    expect(update.stdout).toMatch(/installed\s+3cx-2023: installed #8/);
+    expect(update.code).toBe(0);
+    expect(existsSync(join(home, 'packs', '3cx-2023', '8', 'apps.json'))).toBe(true);
+
+    // The customer's webhook heard both packs and every revision of both advisories, each signed with its secret.
+    for (let i = 0; i < 100 && received.length < 6; i++) await new Promise((r) => setTimeout(r, 100));
+    const events = received.map((r) => JSON.parse(r.body) as Json);
+    expect(events.map((e) => e.event).sort()).toEqual([
+      'advisory.published',
+      'advisory.published',
+      'advisory.revised',
+      'advisory.revised',
+      'pack.published',
+      'pack.published',
+    ]);
+    for (const { headers, body } of received) {
+      const mac = createHmac('sha256', secret)
+        .update(`${headers['x-chainsweep-timestamp']}.${body}`)
+        .digest('hex');
+      expect(headers['x-chainsweep-signature']).toBe(`sha256=${mac}`);
+    }
+  });
+});
