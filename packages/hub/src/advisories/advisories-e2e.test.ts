@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,14 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as basic from '@secvisogram/csaf-validator-lib/basic.js';
 import validate, { type DocumentTest } from '@secvisogram/csaf-validator-lib/validate.js';
-import { loadPrivateKey, signBytes } from 'chainsweep/packs/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packArchiveBytes, sha256Indicator, testKey } from '../packs/test-packs.js';
-import { runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
+import { packArchiveBytes, sha256Indicator, writeVendorKeys } from '../packs/test-packs.js';
+import { addHubToken, runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
 import { checkProvider, unmetForRole } from './csaf/provider-check.js';
 import { parseFeed, xmllint } from './feeds/test-feed-parsers.js';
 
-const CLI = fileURLToPath(new URL('../../../../dist/bin/chainsweep.js', import.meta.url));
 const APPS = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../../../packs/3cx-2023/apps.json', import.meta.url)), 'utf8'),
 ) as { apps: object[] };
@@ -26,17 +23,7 @@ const MANDATORY: DocumentTest[] = Object.entries(basic)
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers read by field
 type Json = Record<string, any>;
 
-function chainsweep(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, CHAINSWEEP_HOME: home, NO_COLOR: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr }),
-    );
-  });
-}
+const chainsweep = (args: string[], home: string) => runHubCli(args, '', home);
 
 /**
  * The issue's walkthrough on the real CLI and a real `chainsweep serve`: vendor staff publish the 3CX advisory and
@@ -48,9 +35,7 @@ function chainsweep(args: string[], home: string): Promise<{ code: number; stdou
 describe('advisories end to end, on the real serve and CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainsweep-advisories-'));
   const data = join(dir, 'data');
-  const root = testKey('vendor root');
-  const packKey = testKey('vendor packs');
-  const feedKey = testKey('vendor hub feed');
+  const keys = writeVendorKeys(dir);
   let hub: ServeProcess;
   let staff: string;
   let customer: string;
@@ -69,7 +54,7 @@ describe('advisories end to end, on the real serve and CLI', () => {
     const archive = await packArchiveBytes(
       '3cx-2023',
       { apps: APPS.apps, indicators: [sha256Indicator(`loader-${sequence}`, String(sequence).repeat(64))] },
-      { key: packKey, sequence },
+      { key: keys.packKey, sequence },
     );
     const res = await fetch(`${hub.url}/api/v1/packs${query}`, {
       method: 'POST',
@@ -81,24 +66,6 @@ describe('advisories end to end, on the real serve and CLI', () => {
   };
 
   beforeAll(async () => {
-    const list = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 1,
-        version: 1,
-        expires: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        keys: [packKey.key, feedKey.key],
-        revoked: [],
-      }),
-    );
-    const { privateKey, keyId } = loadPrivateKey(root.privateKeyPem, 'root');
-    writeFileSync(join(dir, 'keys.json'), list);
-    writeFileSync(
-      join(dir, 'keys.json.sig'),
-      JSON.stringify({ keyId, signature: signBytes(list, privateKey) }),
-    );
-    writeFileSync(join(dir, 'root.keyring.json'), JSON.stringify({ keys: [root.key] }));
-    writeFileSync(join(dir, 'feed.key'), feedKey.privateKeyPem);
-
     receiver = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => {
@@ -113,25 +80,8 @@ describe('advisories end to end, on the real serve and CLI', () => {
 
     expect((await runHubCli(['hub', '--data', data, 'org', 'add', 'Vendor'])).code).toBe(0);
     expect((await runHubCli(['hub', '--data', data, 'org', 'add', 'Acme'])).code).toBe(0);
-    const token = async (org: string, role: string) => {
-      const run = await runHubCli([
-        'hub',
-        '--data',
-        data,
-        'token',
-        'add',
-        '--org',
-        org,
-        '--kind',
-        'api',
-        '--role',
-        role,
-      ]);
-      expect(run.code, run.stderr).toBe(0);
-      return run.stdout.trim();
-    };
-    staff = await token('Vendor', 'vendor-staff');
-    customer = await token('Acme', 'org-admin');
+    staff = await addHubToken(data, 'Vendor', 'api', 'vendor-staff');
+    customer = await addHubToken(data, 'Acme', 'api', 'org-admin');
     hub = await startServe([
       '--data',
       data,
@@ -140,11 +90,11 @@ describe('advisories end to end, on the real serve and CLI', () => {
       '--publisher',
       '3CX PSIRT',
       '--pack-keys',
-      join(dir, 'keys.json'),
+      keys.keyList,
       '--root-keyring',
-      join(dir, 'root.keyring.json'),
+      keys.rootKeyring,
       '--feed-key',
-      join(dir, 'feed.key'),
+      keys.feedKeyFile,
       '--webhook-allow-http',
       '--webhook-allow-private',
     ]);
@@ -251,7 +201,7 @@ describe('advisories end to end, on the real serve and CLI', () => {
     // The scanner installs the pack the advisory links, from the hub's feed.
     const home = mkdtempSync(join(tmpdir(), 'chainsweep-scanner-home-'));
     const update = await chainsweep(
-      ['packs', 'update', '--feed', `${hub.url}/feed/`, '--root-keyring', join(dir, 'root.keyring.json')],
+      ['packs', 'update', '--feed', `${hub.url}/feed/`, '--root-keyring', keys.rootKeyring],
       home,
     );
     expect(update.stdout).toMatch(/installed\s+3cx-2023: installed #8/);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
+import { addHubToken, runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
 
 /** The root package's image builder (outside this package's sources, so loaded at run time). */
 async function affectedWindowsImage(): Promise<string> {
@@ -21,31 +21,8 @@ describe('fleet end to end', () => {
   it('shows one affected and one clean host after two agents report from real scans', async () => {
     const data = mkdtempSync(join(tmpdir(), 'chainsweep-hub-data-'));
     expect((await runHubCli(['hub', '--data', data, 'org', 'add', 'Acme'])).code).toBe(0);
-    const enrol = await runHubCli([
-      'hub',
-      '--data',
-      data,
-      'token',
-      'add',
-      '--org',
-      'Acme',
-      '--kind',
-      'enrol',
-    ]);
-    const api = await runHubCli([
-      'hub',
-      '--data',
-      data,
-      'token',
-      'add',
-      '--org',
-      'Acme',
-      '--kind',
-      'api',
-      '--role',
-      'org-member',
-    ]);
-    expect([enrol.code, api.code]).toEqual([0, 0]);
+    const enrol = await addHubToken(data, 'Acme', 'enrol');
+    const api = await addHubToken(data, 'Acme', 'api', 'org-member');
     serve = await startServe(['--data', data, '--listen', '127.0.0.1:0']);
     const affected = await affectedWindowsImage();
     const clean = mkdtempSync(join(tmpdir(), 'chainsweep-clean-'));
@@ -60,7 +37,7 @@ describe('fleet end to end', () => {
         '--hub',
         serve.url,
         '--enrol',
-        enrol.stdout.trim(),
+        enrol,
         '--state',
         state,
         '--once',
@@ -74,7 +51,7 @@ describe('fleet end to end', () => {
     }
     const get = async (path: string) => {
       const res = await fetch(`${serve?.url}${path}`, {
-        headers: { authorization: `Bearer ${api.stdout.trim()}` },
+        headers: { authorization: `Bearer ${api}` },
       });
       expect(res.status).toBe(200);
       // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON the hub answers

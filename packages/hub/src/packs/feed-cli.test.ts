@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadPrivateKey, signBytes } from 'chainsweep/packs/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../app.js';
 import { defaultHubConfig } from '../config.js';
@@ -14,52 +11,22 @@ import { runHubCli, startServe } from '../testing/run-hub-cli.js';
 import { openTestStore, type TestStore } from '../testing/test-db.js';
 import { seedOrg } from '../testing/test-hub.js';
 import { loadPackSettings, type PackOptionValues } from './pack-settings.js';
-import { packArchiveBytes, sha256Indicator, testKey } from './test-packs.js';
+import { packArchiveBytes, sha256Indicator, type TestKey, writeVendorKeys } from './test-packs.js';
 
-const CLI = fileURLToPath(new URL('../../../../dist/bin/chainsweep.js', import.meta.url));
-
-function chainsweep(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, CHAINSWEEP_HOME: home, NO_COLOR: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr }),
-    );
-  });
-}
+const chainsweep = (args: string[], home: string) => runHubCli(args, '', home);
 
 describe('the hub feed, read by the real chainsweep packs update', () => {
   let store: TestStore;
   let server: Listening;
   let dir: string;
   let staff: string;
-  const root = testKey('acme root');
-  const packKey = testKey('acme packs');
-  const feedKey = testKey('acme hub feed');
+  let packKey: TestKey;
+  let feedKey: TestKey;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chainsweep-hub-feed-'));
     // The organisation's own root vouches for its pack key and its hub's feed key, as packs keys sign does.
-    const list = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 1,
-        version: 1,
-        expires: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        keys: [packKey.key, feedKey.key],
-        revoked: [],
-      }),
-    );
-    const { privateKey, keyId } = loadPrivateKey(root.privateKeyPem, 'root');
-    writeFileSync(join(dir, 'keys.json'), list);
-    writeFileSync(
-      join(dir, 'keys.json.sig'),
-      JSON.stringify({ keyId, signature: signBytes(list, privateKey) }),
-    );
-    writeFileSync(join(dir, 'root.keyring.json'), JSON.stringify({ keys: [root.key] }));
-    writeFileSync(join(dir, 'feed.key'), feedKey.privateKeyPem);
-
+    ({ packKey, feedKey } = writeVendorKeys(dir));
     store = await openTestStore('sqlite');
     staff = (await seedOrg(store.db, 'Vendor')).apiTokens['vendor-staff'];
     server = await serveWith({

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IntelSet } from 'chainsweep/core/intel.js';
 import { packArchive } from 'chainsweep/packs/feed.js';
-import { generateSigningKey, type TrustedKey } from 'chainsweep/packs/keys.js';
+import { generateSigningKey, loadPrivateKey, signBytes, type TrustedKey } from 'chainsweep/packs/keys.js';
 import { readPackContent } from 'chainsweep/packs/pack-content.js';
 import { signPack } from 'chainsweep/packs/sign-pack.js';
 import { verifyPackArchive } from 'chainsweep/packs/verify-pack.js';
@@ -16,6 +16,46 @@ import type { Db } from '../store/db.js';
 export interface TestKey {
   key: TrustedKey;
   privateKeyPem: string;
+}
+
+/** A vendor's keys as `serve` and scanners take them, written to `dir`. */
+export interface VendorKeys {
+  packKey: TestKey;
+  feedKey: TestKey;
+  /** `keys.json` (+ `.sig`): the pack and feed keys, vouched for by the root in `root.keyring.json`. */
+  keyList: string;
+  rootKeyring: string;
+  /** The feed's private key (`serve --feed-key`). */
+  feedKeyFile: string;
+}
+
+/** A root, a pack key and a feed key; the root signs a key list of the other two, as `packs keys sign` does. */
+export function writeVendorKeys(dir: string): VendorKeys {
+  const root = testKey('vendor root');
+  const packKey = testKey('vendor packs');
+  const feedKey = testKey('vendor hub feed');
+  const list = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 1,
+      version: 1,
+      expires: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      keys: [packKey.key, feedKey.key],
+      revoked: [],
+    }),
+  );
+  const { privateKey, keyId } = loadPrivateKey(root.privateKeyPem, 'root');
+  const keys = {
+    packKey,
+    feedKey,
+    keyList: join(dir, 'keys.json'),
+    rootKeyring: join(dir, 'root.keyring.json'),
+    feedKeyFile: join(dir, 'feed.key'),
+  };
+  writeFileSync(keys.keyList, list);
+  writeFileSync(`${keys.keyList}.sig`, JSON.stringify({ keyId, signature: signBytes(list, privateKey) }));
+  writeFileSync(keys.rootKeyring, JSON.stringify({ keys: [root.key] }));
+  writeFileSync(keys.feedKeyFile, feedKey.privateKeyPem);
+  return keys;
 }
 
 /** A fresh signing key. */

@@ -16,9 +16,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `chainsweep ...args` with `input` on stdin (closed at once when absent). */
-export function runHubCli(args: string[], input = ''): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Runs `chainsweep ...args` with `input` on stdin (closed at once when absent), in `home` (CHAINSWEEP_HOME). */
+export function runHubCli(args: string[], input = '', home = HOME): Promise<CliRun> {
+  const env = { ...ENV, CHAINSWEEP_HOME: home };
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -32,6 +33,29 @@ export function runHubCli(args: string[], input = ''): Promise<CliRun> {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** A new token from `chainsweep hub --data DATA token add` (an `api` token holds `role`). */
+export async function addHubToken(
+  data: string,
+  org: string,
+  kind: 'api' | 'enrol',
+  role?: string,
+): Promise<string> {
+  const run = await runHubCli([
+    'hub',
+    '--data',
+    data,
+    'token',
+    'add',
+    '--org',
+    org,
+    '--kind',
+    kind,
+    ...(role ? ['--role', role] : []),
+  ]);
+  if (run.code !== 0) throw new Error(`token add failed: ${run.stderr}`);
+  return run.stdout.trim();
 }
 
 /** A `chainsweep serve` process once it printed its address. */
