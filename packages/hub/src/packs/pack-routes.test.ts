@@ -102,7 +102,7 @@ describe.each(DIALECTS)('hub packs on %s', (dialect) => {
     expect((await get(hub, '/api/v1/packs')).status).toBe(401);
   });
 
-  it('refuses tampered, unsigned, expired and non-archive uploads with 400 naming the problem', async () => {
+  it('refuses tampered, mixed-and-matched, unsigned, expired and non-archive uploads with 400 naming the problem', async () => {
     const good = await packArchiveBytes(
       'acme-2026',
       { indicators: [sha256Indicator('x', BAD)] },
@@ -117,6 +117,18 @@ describe.each(DIALECTS)('hub packs on %s', (dialect) => {
       ),
     );
     const unsigned = writeArchive(entries.filter((e) => e.path !== 'manifest.sig'));
+    // Mix and match: the signed manifest of one version with the (also signed) indicators of another.
+    const later = await readArchive(
+      await packArchiveBytes(
+        'acme-2026',
+        { indicators: [sha256Indicator('x', OTHER)] },
+        { key: packKey, sequence: 2 },
+      ),
+      'test',
+    );
+    const mixed = writeArchive(
+      entries.map((e) => (e.path === 'indicators.json' ? (later.find((l) => l.path === e.path) ?? e) : e)),
+    );
     const strangerKey = testKey('stranger');
     const stranger = await packArchiveBytes('acme-2026', { indicators: [] }, { key: strangerKey });
     const expired = await packArchiveBytes(
@@ -126,6 +138,7 @@ describe.each(DIALECTS)('hub packs on %s', (dialect) => {
     );
     const cases: [Uint8Array, string, RegExp][] = [
       [tampered, 'PACK_TAMPERED', /indicators\.json does not match its SHA-256/],
+      [mixed, 'PACK_TAMPERED', /indicators\.json does not match its SHA-256/],
       [unsigned, 'PACK_SIGNATURE', /manifest\.sig is missing/],
       [stranger, 'PACK_UNKNOWN_KEY', /unknown key/],
       [expired, 'PACK_EXPIRED', /expired on/],
