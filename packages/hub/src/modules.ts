@@ -16,6 +16,7 @@ import { orgRoutes } from './routes/org-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { incidentRoutes } from './support/incident-routes.js';
 import { advisoryWebhookEvents } from './webhooks/hub-events.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
 import { processWebhookSettings } from './webhooks/webhook-settings.js';
@@ -52,6 +53,7 @@ export function hubModules(deps: HubDeps, options: ModuleOptions = {}): RouteMod
     advisoryFeedRoutes(deps, advisories),
     advisoryPageRoutes(deps, advisories),
     csafRoutes(deps, advisories, csafSigner),
+    incidentRoutes(deps),
     webhookRoutes(deps, deps.config.webhooks ?? processWebhookSettings()),
     packAtomFeedRoutes(deps),
   ];

@@ -4,6 +4,7 @@ import { FLEET_MIGRATION } from './002-fleet.js';
 import { PACKS_MIGRATION } from './003-packs.js';
 import { ADVISORIES_MIGRATION } from './004-advisories.js';
 import { WEBHOOKS_MIGRATION } from './005-webhooks.js';
+import { INCIDENTS_MIGRATION } from './006-incidents.js';
 
 /** Every migration, in version order; a database is brought to the last one when the hub starts. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   PACKS_MIGRATION,
   ADVISORIES_MIGRATION,
   WEBHOOKS_MIGRATION,
+  INCIDENTS_MIGRATION,
 ];
