@@ -183,6 +183,8 @@ describe('advisories end to end, on the real serve and CLI', () => {
     expect(result.tests.filter((t) => !t.isValid).map((t) => t.name)).toEqual([]);
     expect(doc.document.tracking.revision_history).toHaveLength(3);
     expect(doc.document.tracking.id).toBe(draft.json.advisory.trackingId);
+    expect(Date.parse(doc.document.tracking.initial_release_date)).toBe(Date.parse(current.revisions[0].at));
+    expect(Date.parse(doc.document.tracking.current_release_date)).toBe(Date.parse(current.revisions[2].at));
     expect(doc.document.publisher.name).toBe('3CX PSIRT');
     // A customer-only (TLP:AMBER) advisory: requirement 5 wants it served only with credentials.
     const amber = await api('POST', '/api/v1/advisories', staff, {
