@@ -5,6 +5,7 @@ import { PACKS_MIGRATION } from './003-packs.js';
 import { ADVISORIES_MIGRATION } from './004-advisories.js';
 import { WEBHOOKS_MIGRATION } from './005-webhooks.js';
 import { INCIDENTS_MIGRATION } from './006-incidents.js';
+import { FORUM_MIGRATION } from './007-forum.js';
 
 /** Every migration, in version order; a database is brought to the last one when the hub starts. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ADVISORIES_MIGRATION,
   WEBHOOKS_MIGRATION,
   INCIDENTS_MIGRATION,
+  FORUM_MIGRATION,
 ];
