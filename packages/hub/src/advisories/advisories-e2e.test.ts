@@ -132,10 +132,14 @@ describe('advisories end to end, on the real serve and CLI', () => {
     });
     expect(draft.status, JSON.stringify(draft.json)).toBe(201);
     const id = draft.json.advisory.id as string;
-    const slug = draft.json.advisory.slug as string;
-    expect((await fetch(`${hub.url}/advisories/${slug}`)).status).toBe(404);
+    expect(draft.json.advisory.trackingId).toMatch(/^DRAFT-/);
+    expect((await fetch(`${hub.url}/advisories/${draft.json.advisory.slug}`)).status).toBe(404);
 
-    expect((await api('POST', `/api/v1/advisories/${id}/publish`, staff, { baseSeq: 1 })).status).toBe(200);
+    const published = await api('POST', `/api/v1/advisories/${id}/publish`, staff, { baseSeq: 1 });
+    expect(published.status).toBe(200);
+    // Publication gives the advisory its permanent tracking id.
+    const { trackingId, slug } = published.json.advisory as { trackingId: string; slug: string };
+    expect(trackingId).toBe(`CSW-${new Date().getUTCFullYear()}-0001`);
     const revised = await api('PUT', `/api/v1/advisories/${id}`, staff, {
       baseSeq: 2,
       summary: 'macOS builds are affected too.',
@@ -149,7 +153,7 @@ describe('advisories end to end, on the real serve and CLI', () => {
       },
     });
     expect(revised.status, JSON.stringify(revised.json)).toBe(200);
-    const linked = await upload(8, `?advisory=${draft.json.advisory.trackingId}`);
+    const linked = await upload(8, `?advisory=${trackingId}`);
     expect(linked.advisory.revision.number).toBe(3);
 
     // Atom and RSS: one entry, its updated the third revision's time, and well-formed.
@@ -182,7 +186,7 @@ describe('advisories end to end, on the real serve and CLI', () => {
     const result = await validate(MANDATORY, doc);
     expect(result.tests.filter((t) => !t.isValid).map((t) => t.name)).toEqual([]);
     expect(doc.document.tracking.revision_history).toHaveLength(3);
-    expect(doc.document.tracking.id).toBe(draft.json.advisory.trackingId);
+    expect(doc.document.tracking.id).toBe(trackingId);
     expect(Date.parse(doc.document.tracking.initial_release_date)).toBe(Date.parse(current.revisions[0].at));
     expect(Date.parse(doc.document.tracking.current_release_date)).toBe(Date.parse(current.revisions[2].at));
     expect(doc.document.publisher.name).toBe('3CX PSIRT');
@@ -195,6 +199,18 @@ describe('advisories end to end, on the real serve and CLI', () => {
         .status,
     ).toBe(200);
     const results = await checkProvider(hub.url, { credentials: { authorization: `Bearer ${customer}` } });
+    const amberAdvisory = (await api('GET', `/api/v1/advisories/${amber.json.advisory.id}`, staff)).json
+      .advisory;
+    const amberYear = new Date(amberAdvisory.initialReleaseDate).getUTCFullYear();
+    const amberDoc = await fetch(
+      `${hub.url}/.well-known/csaf/amber/${amberYear}/${amberAdvisory.slug}.json`,
+      {
+        headers: { authorization: `Bearer ${customer}` },
+      },
+    );
+    expect(amberDoc.status).toBe(200);
+    expect(amberDoc.headers.get('cache-control')).toBe('private, no-cache');
+    expect(amberDoc.headers.get('vary')).toBe('Authorization, Cookie');
     expect(unmetForRole(results, 'csaf_trusted_provider')).toEqual([]);
     expect(results.filter((r) => r.status === 'passed').map((r) => r.requirement)).toEqual([
       1, 2, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 18, 19, 20,
@@ -221,6 +237,15 @@ describe('advisories end to end, on the real serve and CLI', () => {
       'pack.published',
       'pack.published',
     ]);
+    // A TLP:AMBER advisory's words never leave the hub by webhook: only which one changed, and where.
+    const amberEvent = events.find((e) => e.data.tlp === 'AMBER');
+    expect(amberEvent?.data).toEqual({
+      trackingId: expect.any(String),
+      revision: 1,
+      tlp: 'AMBER',
+      url: expect.stringContaining('/advisories/'),
+    });
+    expect(JSON.stringify(amberEvent)).not.toContain('Customer-only');
     for (const { headers, body } of received) {
       const mac = createHmac('sha256', secret)
         .update(`${headers['x-chainsweep-timestamp']}.${body}`)

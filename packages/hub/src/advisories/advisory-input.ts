@@ -39,6 +39,8 @@ const LIMITS = {
 /** Characters no Markdown field holds: the C0 and C1 controls but tab, newline and carriage return. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Bidirectional overrides and isolates, which can make shown text read unlike what it is ("Trojan Source"). */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CVE = /^CVE-\d{4}-\d{4,7}$/;
 const PACK_ID = /^[a-z0-9][a-z0-9.-]{0,63}$/;
@@ -190,10 +192,22 @@ function textField(value: unknown, field: string, max: number, emptyAllowed: boo
   return wellFormed(value, field);
 }
 
-/** `value` if it is valid Unicode: 400 naming `field` for a lone surrogate (which no UTF-8 output can carry). */
+/**
+ * `value` if it is valid Unicode without bidirectional controls: 400 naming `field` for a lone surrogate (which
+ * no UTF-8 output can carry) or an override or isolate (which could show a command or version reversed).
+ */
 function wellFormed(value: string, field: string): string {
   if (LONE_SURROGATE.test(value))
     throw new HttpError(400, 'INVALID', `${field} must not contain lone surrogates`, { field });
+  if (BIDI_CONTROL.test(value))
+    throw new HttpError(
+      400,
+      'INVALID',
+      `${field} must not contain bidirectional override or isolate characters`,
+      {
+        field,
+      },
+    );
   return value;
 }
 

@@ -72,7 +72,7 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
   it('creates a draft with products copied from the pack, visible to staff only', async () => {
     const draft = await create();
     expect(draft.state).toBe('draft');
-    expect(draft.trackingId).toBe('CSW-2023-0001');
+    expect(draft.trackingId).toMatch(/^DRAFT-[0-9a-f]{12}$/);
     expect(draft.revisions[0].content.products[0]).toMatchObject({
       vendor: '',
       product: 'Acme Phone',
@@ -120,6 +120,9 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     }
     const [advisory] = await publishedAdvisories(store.db, () => 'Vendor PSIRT').list('public');
     expect(advisory?.trackingId).toBe('CSW-2023-0001');
+    // The API takes the tracking id wherever it takes the id.
+    const byTrackingId = await call('GET', '/api/v1/advisories/CSW-2023-0001', staff());
+    expect(((await byTrackingId.json()) as Json).advisory.id).toBe(draft.id);
     expect(advisory?.initialReleaseDate).toBe(initial);
     expect(advisory?.currentReleaseDate).toBe(new Date(clock).toISOString());
     expect(advisory?.revisions.map((r) => [r.number, r.summary, r.content.title])).toEqual([
@@ -168,6 +171,15 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     });
     expect(sneaky.status).toBe(400);
     expect(((await sneaky.json()) as Json).error.field).toBe('content.trackingId');
+    // Beside the content too: refused, not ignored.
+    const beside = await call('PUT', `/api/v1/advisories/${draft.id}`, staff(), {
+      baseSeq: 2,
+      summary: 'd',
+      content: CONTENT,
+      initialReleaseDate: '2020-01-01T00:00:00Z',
+    });
+    expect(beside.status).toBe(400);
+    expect(((await beside.json()) as Json).error.field).toBe('initialReleaseDate');
   });
 
   it.each([
@@ -186,6 +198,8 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     [{ ...CONTENT, title: 'a\ud800b' }, 'content.title'],
     [{ ...CONTENT, body: 'x'.repeat(200_001) }, 'content.body'],
     [{ ...CONTENT, remediation: ['  '] }, 'content.remediation[0]'],
+    [{ ...CONTENT, summary: 'upgrade to 1.2\u202e3.1' }, 'content.summary'],
+    [{ ...CONTENT, remediation: ['run \u2066rm -rf /\u2069'] }, 'content.remediation[0]'],
   ])('refuses bad content with the field named (%#)', async (content, field) => {
     const res = await call('POST', '/api/v1/advisories', staff(), { content });
     expect(res.status).toBe(400);
@@ -260,5 +274,25 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
     expect(current?.content.products[0]).toMatchObject({ affected: ['1.0', '1.1', '1.3'], fixed: ['1.4'] });
     expect(advisory?.revisions[0]?.content.products[0]?.affected).toEqual(['1.0', '1.1']);
     expect(advisory?.packs.map((p) => p.sequence)).toEqual([2]);
+  });
+
+  it('numbers published advisories in publication order: a draft abandoned or published later leaves no gap', async () => {
+    const first = await create();
+    const abandoned = await create();
+    const second = await create();
+    expect(abandoned.trackingId).toMatch(/^DRAFT-/);
+    await call('POST', `/api/v1/advisories/${second.id}/publish`, staff(), { baseSeq: 1 });
+    await call('POST', `/api/v1/advisories/${first.id}/publish`, staff(), { baseSeq: 1 });
+    const source = publishedAdvisories(store.db, () => 'Vendor PSIRT');
+    expect((await source.list('public')).map((a) => [a.id, a.trackingId]).sort()).toEqual(
+      [
+        [second.id, 'CSW-2023-0001'],
+        [first.id, 'CSW-2023-0002'],
+      ].sort(),
+    );
+    expect(
+      (await call('POST', '/api/v1/advisories', staff(), { content: CONTENT, trackingId: 'draft-1234' }))
+        .status,
+    ).toBe(400);
   });
 });

@@ -9,6 +9,7 @@ import { storedPackIntel } from '../packs/stored-intel.js';
 import type { Db } from '../store/db.js';
 import { type PackApp, parseContent, resolveProducts, revisionSummaryField } from './advisory-input.js';
 import {
+  advisoryIdOf,
   createAdvisory,
   getAdvisory,
   listAdvisories,
@@ -22,7 +23,6 @@ import type { AdvisoryContent } from './model.js';
 import { authorOf } from './revision-author.js';
 
 const STAFF = ['vendor-staff'] as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The advisories API: vendor staff create drafts, revise them, publish, and revise what is published (every
@@ -47,7 +47,7 @@ export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteM
     })
     .post('/api/v1/advisories', async (c) => {
       const principal = requireRole(c, STAFF);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['trackingId', 'content']);
       const trackingId = body.trackingId === undefined ? undefined : trackingIdField(body.trackingId);
       const advisory = await createAdvisory(
         deps.db,
@@ -59,7 +59,7 @@ export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteM
     })
     .get('/api/v1/advisories/:id', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
-      const id = advisoryId(c);
+      const id = await advisoryId(deps.db, c);
       if (principal.role === 'vendor-staff') {
         const advisory = await getAdvisory(deps.db, id);
         if (!advisory) throw notFound();
@@ -71,8 +71,8 @@ export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteM
     })
     .put('/api/v1/advisories/:id', async (c) => {
       const principal = requireRole(c, STAFF);
-      const id = advisoryId(c);
-      const body = await readJsonObject(c);
+      const id = await advisoryId(deps.db, c);
+      const body = onlyFields(await readJsonObject(c), ['baseSeq', 'summary', 'content']);
       const change = {
         baseSeq: baseSeqField(body.baseSeq),
         summary: revisionSummaryField(body.summary),
@@ -83,8 +83,8 @@ export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteM
     })
     .post('/api/v1/advisories/:id/publish', async (c) => {
       const principal = requireRole(c, STAFF);
-      const id = advisoryId(c);
-      const body = await readJsonObject(c);
+      const id = await advisoryId(deps.db, c);
+      const body = onlyFields(await readJsonObject(c), ['baseSeq', 'summary']);
       const change = {
         baseSeq: baseSeqField(body.baseSeq),
         summary: body.summary === undefined ? 'Initial release.' : revisionSummaryField(body.summary),
@@ -93,7 +93,13 @@ export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteM
       return c.json(await publishAdvisory(deps.db, id, change, author, deps.now(), onPublished));
     });
 
-  const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+  const idParameter = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'The advisory id, or its tracking id',
+    schema: { type: 'string' },
+  };
   const contentBody = {
     type: 'object',
     required: ['content'],
@@ -197,10 +203,21 @@ async function requireStoredPacks(db: Db, packs: AdvisoryContent['packs']): Prom
   }
 }
 
-function advisoryId(c: Context<HubEnv>): string {
-  const id = c.req.param('id') ?? '';
-  if (!UUID.test(id)) throw notFound();
+/** The advisory the path names by id or tracking id: 404 when there is none. */
+async function advisoryId(db: Db, c: Context<HubEnv>): Promise<string> {
+  const id = await advisoryIdOf(db, c.req.param('id') ?? '');
+  if (!id) throw notFound();
   return id;
+}
+
+/** 400 naming the first field of `body` outside `allowed` (a field the hub would otherwise ignore). */
+function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): Record<string, unknown> {
+  const unknown = Object.keys(body).find((key) => !allowed.includes(key));
+  if (unknown !== undefined)
+    throw new HttpError(400, 'INVALID', `${unknown} is not a field here (send ${allowed.join(', ')})`, {
+      field: unknown,
+    });
+  return body;
 }
 
 function baseSeqField(value: unknown): number {

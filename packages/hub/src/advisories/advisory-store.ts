@@ -79,8 +79,15 @@ type RevisionRow = {
   content: string;
 };
 
-/** Checks a tracking id staff chose: 400 naming `trackingId` when it is malformed. */
+/** The tracking id of a draft no one chose one for: the next `CSW-<year>-<nnnn>` replaces it at publication. */
+const DRAFT_ID_PREFIX = 'DRAFT-';
+
+/** Checks a tracking id staff chose: 400 naming `trackingId` when it is malformed or looks like a draft's. */
 export function trackingIdField(value: unknown): string {
+  if (typeof value === 'string' && value.toUpperCase().startsWith(DRAFT_ID_PREFIX))
+    throw new HttpError(400, 'INVALID', `trackingId must not start with ${DRAFT_ID_PREFIX}`, {
+      field: 'trackingId',
+    });
   if (typeof value !== 'string' || !TRACKING_ID.test(value))
     throw new HttpError(
       400,
@@ -92,8 +99,9 @@ export function trackingIdField(value: unknown): string {
 }
 
 /**
- * Creates a draft advisory with its first (draft) revision. Without a tracking id the next `CSW-<year>-<nnnn>` of
- * the creation year is taken; a tracking id (or its slug) already used is 409.
+ * Creates a draft advisory with its first (draft) revision. Without a tracking id it is `DRAFT-...` until it is
+ * published, when it takes the next `CSW-<year>-<nnnn>` (so abandoned drafts leave no gaps); a tracking id (or its
+ * slug) already used is 409.
  */
 export async function createAdvisory(
   db: Db,
@@ -106,7 +114,7 @@ export async function createAdvisory(
   try {
     await db.transaction(
       async (tx) => {
-        const trackingId = input.trackingId ?? (await nextTrackingId(tx, now));
+        const trackingId = input.trackingId ?? `${DRAFT_ID_PREFIX}${id.slice(0, 8)}${id.slice(9, 13)}`;
         await tx.run(
           `INSERT INTO advisories (id, tracking_id, slug, state, tlp, created_at, created_by, last_seq)
            VALUES (?, ?, ?, 'draft', ?, ?, ?, 1)`,
@@ -178,8 +186,8 @@ export async function reviseAdvisory(
 }
 
 /**
- * Publishes a draft: revision 1 is the newest draft's content, released now; `initial_release_date` is set here,
- * once. Publishing an advisory already published is 409.
+ * Publishes a draft: revision 1 is the newest draft's content, released now; `initial_release_date` (and the
+ * tracking id, if none was chosen) is set here, once. Publishing an advisory already published is 409.
  */
 export async function publishAdvisory(
   db: Db,
@@ -200,6 +208,15 @@ export async function publishAdvisory(
       );
       if (!draft) throw new Error(`advisory ${id} has no revision ${row.last_seq}`);
       const at = now.toISOString();
+      if (row.tracking_id.startsWith(DRAFT_ID_PREFIX)) {
+        row.tracking_id = await nextTrackingId(tx, now);
+        row.slug = slugOf(row.tracking_id);
+        await tx.run('UPDATE advisories SET tracking_id = ?, slug = ? WHERE id = ?', [
+          row.tracking_id,
+          row.slug,
+          id,
+        ]);
+      }
       const revision: StoredRevision = {
         seq: row.last_seq + 1,
         number: 1,
@@ -248,9 +265,12 @@ export async function listAdvisories(
   });
 }
 
-/** The advisory a tracking id names, if any. */
-export async function advisoryIdByTrackingId(db: Db, trackingId: string): Promise<string | undefined> {
-  const row = await db.get<{ id: string }>('SELECT id FROM advisories WHERE slug = ?', [slugOf(trackingId)]);
+/** The advisory an id (uuid) or tracking id names, if any. */
+export async function advisoryIdOf(db: Db, idOrTrackingId: string): Promise<string | undefined> {
+  const row = await db.get<{ id: string }>('SELECT id FROM advisories WHERE id = ? OR slug = ?', [
+    idOrTrackingId,
+    slugOf(idOrTrackingId),
+  ]);
   return row?.id;
 }
 

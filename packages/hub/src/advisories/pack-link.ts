@@ -3,7 +3,7 @@ import { HttpError } from '../http/http-error.js';
 import type { Db } from '../store/db.js';
 import { resolveProducts } from './advisory-input.js';
 import {
-  advisoryIdByTrackingId,
+  advisoryIdOf,
   getAdvisory,
   type OnPublished,
   reviseAdvisory,
@@ -13,7 +13,7 @@ import type { AdvisoryContent, RevisionAuthor } from './model.js';
 
 /** The advisory a pack upload names (`?advisory=TRACKING-ID`): 400 naming `advisory` when there is none. */
 export async function advisoryToLink(db: Db, trackingId: string): Promise<string> {
-  const id = await advisoryIdByTrackingId(db, trackingId);
+  const id = await advisoryIdOf(db, trackingId);
   if (!id) throw new HttpError(400, 'INVALID', `advisory: no advisory ${trackingId}`, { field: 'advisory' });
   return id;
 }

@@ -16,19 +16,24 @@ export function validatorsOf(body: string | Uint8Array, lastModified: Date): Val
 /**
  * Answers a GET with `body` (status 200, `type`, ETag, Last-Modified), or 304 with no body when the request's
  * `If-None-Match` names the ETag (or, without `If-None-Match`, `If-Modified-Since` is not before Last-Modified).
+ * `private` marks an answer for this caller only (`Cache-Control: private`, `Vary` on the credentials).
  */
 export function conditionalResponse(
   c: Context<HubEnv>,
   body: string | Uint8Array,
   type: string,
   lastModified: Date,
+  options: { private?: boolean } = {},
 ): Response {
   const { etag } = validatorsOf(body, lastModified);
   const seconds = Math.floor(lastModified.getTime() / 1000);
-  const headers = {
+  const headers: Record<string, string> = {
     ETag: etag,
     'Last-Modified': new Date(seconds * 1000).toUTCString(),
-    'Cache-Control': 'no-cache',
+    // What only a signed-in caller may read is never kept by a shared cache, nor served for another caller.
+    ...(options.private
+      ? { 'Cache-Control': 'private, no-cache', Vary: 'Authorization, Cookie' }
+      : { 'Cache-Control': 'no-cache' }),
   };
   if (notModified(c.req.header('if-none-match'), c.req.header('if-modified-since'), etag, seconds))
     return c.body(null, 304, headers);

@@ -5,10 +5,23 @@ import type { HubPack } from '../packs/hub-pack-store.js';
 import type { Db } from '../store/db.js';
 import { enqueueWebhookEvent } from './outbox.js';
 
-/** The webhook event of every published advisory revision, enqueued in the transaction that publishes it. */
+/**
+ * The webhook event of every published advisory revision, enqueued in the transaction that publishes it. Webhook
+ * endpoints are outside services (chat, ticketing), so only a TLP:WHITE advisory's words go in the event; for any
+ * other label the event says which advisory changed and where to read it, signed in.
+ */
 export function advisoryWebhookEvents(deps: HubDeps): OnPublished {
   return async (tx, { kind, trackingId, slug, revision }) => {
     const { content } = revision;
+    const words =
+      content.tlp === 'WHITE'
+        ? {
+            summary: revision.summary,
+            title: content.title,
+            severity: content.severity,
+            status: content.status,
+          }
+        : {};
     await enqueueWebhookEvent(tx, {
       kind,
       id: `advisory:${trackingId}#${revision.number}`,
@@ -16,11 +29,8 @@ export function advisoryWebhookEvents(deps: HubDeps): OnPublished {
       data: {
         trackingId,
         revision: revision.number,
-        summary: revision.summary,
-        title: content.title,
-        severity: content.severity,
-        status: content.status,
         tlp: content.tlp,
+        ...words,
         url: absoluteUrl(deps.config.publicUrl, advisoryPaths.page(slug)),
       },
     });

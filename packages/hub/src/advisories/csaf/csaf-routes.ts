@@ -27,6 +27,11 @@ import type { CsafSigner } from './csaf-signer.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const YEAR = /^\d{4}$/;
+/** Anything but TLP:WHITE is answered for this caller only: never kept by a shared cache. */
+const only = (tlp: TlpLabel) => ({ private: tlp !== 'WHITE' });
+const listingHeaders = (tlp: TlpLabel): Record<string, string> =>
+  tlp === 'WHITE' ? {} : { 'Cache-Control': 'private, no-cache', Vary: 'Authorization, Cookie' };
+
 /** A served file of a year folder: the document, or its signature or hash. */
 const DOCUMENT_FILE = /^([+\-a-z0-9_]+\.json)(\.asc|\.sha256|\.sha512)?$/;
 
@@ -93,17 +98,18 @@ export function csafRoutes(
   for (const directory of [`${CSAF_ROOT}/white`, `${CSAF_ROOT}/:tlp`])
     routes
       .get(`${directory}/index.txt`, async (c) => {
-        const { entries } = await directoryOf(c);
-        return conditionalResponse(c, indexTxt(entries), TEXT, lastChange(entries));
+        const { tlp, entries } = await directoryOf(c);
+        return conditionalResponse(c, indexTxt(entries), TEXT, lastChange(entries), only(tlp));
       })
       .get(`${directory}/changes.csv`, async (c) => {
-        const { entries } = await directoryOf(c);
-        return conditionalResponse(c, changesCsv(entries), 'text/csv; charset=utf-8', lastChange(entries));
+        const { tlp, entries } = await directoryOf(c);
+        const csv = changesCsv(entries);
+        return conditionalResponse(c, csv, 'text/csv; charset=utf-8', lastChange(entries), only(tlp));
       })
       .get(`${directory}/`, async (c) => {
         const { tlp, entries } = await directoryOf(c);
         const html = listingHtml(advisoryPaths.csafDirectory(tlp), directoryNames(entries));
-        return c.html(html);
+        return c.html(html, 200, listingHeaders(tlp));
       })
       .get(`${directory}/:year/`, async (c) => {
         const { tlp, entries } = await directoryOf(c);
@@ -111,7 +117,7 @@ export function csafRoutes(
         const names = yearNames(entries, year);
         if (!YEAR.test(year) || names.length === 0)
           throw new HttpError(404, 'NOT_FOUND', 'no such year folder');
-        return c.html(listingHtml(csafPaths.yearFolder(tlp, year), names));
+        return c.html(listingHtml(csafPaths.yearFolder(tlp, year), names), 200, listingHeaders(tlp));
       })
       .get(`${directory}/:year/:file`, async (c) => {
         const { tlp, viewer } = labelOf(c);
@@ -130,13 +136,14 @@ export function csafRoutes(
               await (await signer()).sign(bytes),
               'application/pgp-signature',
               changed,
+              only(tlp),
             );
           case '.sha256':
-            return conditionalResponse(c, hashFile('sha256', bytes, entry.file), TEXT, changed);
+            return conditionalResponse(c, hashFile('sha256', bytes, entry.file), TEXT, changed, only(tlp));
           case '.sha512':
-            return conditionalResponse(c, hashFile('sha512', bytes, entry.file), TEXT, changed);
+            return conditionalResponse(c, hashFile('sha512', bytes, entry.file), TEXT, changed, only(tlp));
           default:
-            return conditionalResponse(c, bytes, 'application/json', changed);
+            return conditionalResponse(c, bytes, 'application/json', changed, only(tlp));
         }
       });
 
