@@ -22,13 +22,14 @@ CREATE TABLE ticket_messages (
   id TEXT PRIMARY KEY,
   ticket_id TEXT NOT NULL REFERENCES tickets (id),
   org_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
   internal INTEGER NOT NULL,
   body TEXT NOT NULL,
   author TEXT NOT NULL,
   via TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
-CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, created_at);
+CREATE UNIQUE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, seq);
 CREATE TABLE ticket_blobs (
   org_id TEXT NOT NULL,
   sha256 TEXT NOT NULL,
@@ -41,6 +42,7 @@ CREATE TABLE ticket_attachments (
   ticket_id TEXT NOT NULL REFERENCES tickets (id),
   org_id TEXT NOT NULL,
   sha256 TEXT NOT NULL,
+  position INTEGER NOT NULL,
   name TEXT NOT NULL,
   size INTEGER NOT NULL,
   PRIMARY KEY (message_id, sha256)

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { activeMarkupIn, XSS_PAYLOADS } from '../../advisories/xss-corpus.js';
 import type { Db } from '../../store/db.js';
 import { DIALECTS, openTestStore, type TestStore } from '../../testing/test-db.js';
 import { type SeededOrg, seedOrg, type TestApp, testApp } from '../../testing/test-hub.js';
-import { addEmailReply, type TicketEvent, ticketRoutes } from './index.js';
+import { type TicketEvent, ticketRoutes } from './index.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: test JSON is read loosely
 type Json = Record<string, any>;
 
 describe.each(DIALECTS)('tickets on %s', (dialect) => {

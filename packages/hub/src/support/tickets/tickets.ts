@@ -106,7 +106,7 @@ export async function quotaOf(db: Db, orgId: string, incident: Incident) {
   };
 }
 
-async function nextSeq(tx: Db, table: 'ticket_audit' | 'ticket_ledger', column: string, value: string) {
+async function nextSeq(tx: Db, table: 'ticket_audit' | 'ticket_messages', column: string, value: string) {
   const row = await tx.get<{ n: number | null }>(`SELECT MAX(seq) AS n FROM ${table} WHERE ${column} = ?`, [
     value,
   ]);
@@ -227,8 +227,9 @@ async function storeAttachments(tx: Db, ticket: TicketRow, messageId: string, up
         upload.bytes.toString('base64'),
       ]);
     await tx.run(
-      `INSERT INTO ticket_attachments (message_id, ticket_id, org_id, sha256, name, size) VALUES (?, ?, ?, ?, ?, ?)`,
-      [messageId, ticket.id, ticket.org_id, sha256, upload.name, upload.bytes.length],
+      `INSERT INTO ticket_attachments (message_id, ticket_id, org_id, sha256, position, name, size)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [messageId, ticket.id, ticket.org_id, sha256, stored.length, upload.name, upload.bytes.length],
     );
     stored.push({ sha256, name: upload.name, size: upload.bytes.length });
   }
@@ -243,12 +244,13 @@ async function insertMessage(
 ) {
   const id = randomUUID();
   await tx.run(
-    `INSERT INTO ticket_messages (id, ticket_id, org_id, internal, body, author, via, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO ticket_messages (id, ticket_id, org_id, seq, internal, body, author, via, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       id,
       ticket.id,
       ticket.org_id,
+      await nextSeq(tx, 'ticket_messages', 'ticket_id', ticket.id),
       message.internal ? 1 : 0,
       message.body,
       message.by,
@@ -429,11 +431,12 @@ export async function getTicket(db: Db, principal: TicketCaller, id: string, now
   const row = await loadTicket(db, scopeOf(principal), id);
   const messages = await db.all<Row>(
     `SELECT * FROM ticket_messages WHERE ticket_id = ? AND org_id = ? ${isStaff(principal) ? '' : 'AND internal = 0'}
-     ORDER BY created_at, id`,
+     ORDER BY seq`,
     [row.id, row.org_id],
   );
   const attachments = await db.all<Row>(
-    'SELECT message_id, sha256, name, size FROM ticket_attachments WHERE ticket_id = ? AND org_id = ?',
+    `SELECT message_id, sha256, name, size FROM ticket_attachments WHERE ticket_id = ? AND org_id = ?
+     ORDER BY position`,
     [row.id, row.org_id],
   );
   return {
@@ -700,7 +703,7 @@ export async function attachmentOf(db: Db, principal: TicketCaller, id: string, 
   const attachment = await db.get<{ name: string }>(
     `SELECT a.name FROM ticket_attachments a JOIN ticket_messages m ON m.id = a.message_id
      WHERE a.ticket_id = ? AND a.org_id = ? AND a.sha256 = ? ${isStaff(principal) ? '' : 'AND m.internal = 0'}
-     ORDER BY m.created_at LIMIT 1`,
+     ORDER BY m.seq, a.position LIMIT 1`,
     [row.id, row.org_id, sha256],
   );
   const blob = attachment
