@@ -6,6 +6,7 @@ import { ADVISORIES_MIGRATION } from './004-advisories.js';
 import { WEBHOOKS_MIGRATION } from './005-webhooks.js';
 import { INCIDENTS_MIGRATION } from './006-incidents.js';
 import { FORUM_MIGRATION } from './007-forum.js';
+import { TICKETS_MIGRATION } from './008-tickets.js';
 
 /** Every migration, in version order; a database is brought to the last one when the hub starts. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   WEBHOOKS_MIGRATION,
   INCIDENTS_MIGRATION,
   FORUM_MIGRATION,
+  TICKETS_MIGRATION,
 ];
