@@ -16,7 +16,9 @@ import { orgRoutes } from './routes/org-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { forumRoutes } from './support/forum/forum-routes.js';
 import { incidentRoutes } from './support/incident-routes.js';
+import { ticketRoutes } from './support/tickets/ticket-routes.js';
 import { advisoryWebhookEvents } from './webhooks/hub-events.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
 import { processWebhookSettings } from './webhooks/webhook-settings.js';
@@ -54,6 +56,8 @@ export function hubModules(deps: HubDeps, options: ModuleOptions = {}): RouteMod
     advisoryPageRoutes(deps, advisories),
     csafRoutes(deps, advisories, csafSigner),
     incidentRoutes(deps),
+    forumRoutes(deps),
+    ticketRoutes(deps),
     webhookRoutes(deps, deps.config.webhooks ?? processWebhookSettings()),
     packAtomFeedRoutes(deps),
   ];
