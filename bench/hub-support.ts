@@ -1,0 +1,548 @@
+/**
+ * `npm run bench:support -- [--posts N] [--tickets N] [--ticket-replies N] [--db postgres://...]
+ * [--only sqlite|postgres] [--concurrency C] [--runs R]`: runs the real `chainsweep serve` on a fresh SQLite data
+ * folder and on a fresh PostgreSQL database (created from the `--db` URL's server and dropped afterwards), sets up
+ * two organisations, an incident and a forum category with the admin CLI and the API, then times over loopback
+ * (keep-alive, C requests in flight) ticket creation and ticket replies, loads N forum posts through the API
+ * (threads and replies of deterministic English-like text; a tenth of the threads private to the other
+ * organisation, one reply in a hundred hidden) and times `GET /api/v1/forum/search` for rare, common, two-term,
+ * dotted and short-prefix queries, R runs each, one at a time. Every answer is checked: each creation 201, each
+ * search's first page exactly as long as the corpus says it must be. Prints a Markdown table (also written to
+ * bench/.work/support-results.md).
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { queryTerms, wordsOf } from '../packages/hub/src/support/forum/search-terms.js';
+import { HubClient, percentile, runPool } from './hub-load.js';
+import { Random } from './random.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WORK = join(ROOT, 'bench/.work');
+const CLI = join(ROOT, 'dist/bin/chainsweep.js');
+/** Posts per thread: the opening post and its replies. */
+const POSTS_PER_THREAD = 10;
+/** The page size of the timed searches (the API's largest). */
+const SEARCH_LIMIT = 50;
+
+const { values: options } = parseArgs({
+  options: {
+    posts: { type: 'string', default: '100000' },
+    tickets: { type: 'string', default: '5000' },
+    'ticket-replies': { type: 'string', default: '10000' },
+    db: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    only: { type: 'string' },
+    concurrency: { type: 'string', default: '32' },
+    runs: { type: 'string', default: '200' },
+  },
+  strict: true,
+});
+const POSTS = Number(options.posts);
+const TICKETS = Number(options.tickets);
+const TICKET_REPLIES = Number(options['ticket-replies']);
+const CONCURRENCY = Number(options.concurrency);
+const RUNS = Number(options.runs);
+const THREADS = Math.ceil(POSTS / POSTS_PER_THREAD);
+
+/** The timed searches: what each is meant to exercise. */
+const QUERIES: { q: string; what: string }[] = [
+  { q: 'smoothoperator', what: 'rare term' },
+  { q: 'iconic stealer', what: 'two rare terms' },
+  { q: '3cx', what: 'common term' },
+  { q: 'the', what: 'most common word' },
+  { q: 'ffmpeg.dll', what: 'file name (two terms)' },
+  { q: 'beacon uninstall', what: 'two common terms' },
+  { q: '18.12.416', what: 'version (three terms)' },
+  { q: 'd3dcompiler_47.dll signature', what: 'four terms' },
+  { q: 'uninst', what: 'prefix' },
+  { q: 'u', what: 'one-letter prefix' },
+  { q: 'zzzqqq', what: 'no match' },
+];
+
+const log = (line: string) =>
+  process.stderr.write(`[bench:support ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+// --- the corpus -------------------------------------------------------------------------------------------
+
+const COMMON =
+  `the of and to a in is it you that he was for on are with as i his they be at one have this from or
+had by not word but what some we can out other were all there when up use your how said an each she which do their
+time if will way about many then them write would like so these her long make thing see him two has look more day
+could go come did number sound no most people my over know water than call first who may down side been now find
+any new work part take get place made live where after back little only round man year came show every good me give
+our under name very through just form sentence great think say help low line differ turn cause much mean before move
+right boy old too same tell does set three want air well also play small end put home read hand port large spell add
+even land here must big high such follow act why ask men change went light kind off need house picture try us again
+animal point mother world near build self earth father`.split(/\s+/);
+
+const INCIDENT =
+  `3cx desktop app update installer electron windows macos beacon uninstall reinstall ffmpeg.dll
+d3dcompiler_47.dll signature hash sha256 quarantine endpoint github icon payload shellcode c2 domain dns proxy
+firewall pwa browser version 18.12.416 18.12.407 18.11.1213 12.2.0 scan sweep agent host fleet hub ticket forum
+advisory vendor supply chain compromise trojanized dll sideloading msi pkg dylib libffmpeg.dylib registry
+antivirus edr crowdstrike sentinelone alert false positive detection remediation incident response`.split(
+    /\s+/,
+  );
+
+/** Words found in a few posts only. */
+const RARE = ['smoothoperator', 'iconic stealer', 'gopuram', 'xtrader', 'taxhaul'];
+
+/** Pseudo-words from syllables: the long tail of the vocabulary. */
+function tailWords(count: number): string[] {
+  const random = new Random(7);
+  const syllables = [
+    'ka',
+    'lo',
+    'mi',
+    'ter',
+    'on',
+    'ar',
+    'sel',
+    'vi',
+    'na',
+    'dro',
+    'pel',
+    'ux',
+    'ti',
+    'ber',
+    'gam',
+  ];
+  const words = new Set<string>();
+  while (words.size < count) {
+    let word = '';
+    for (let n = random.int(2, 4); n > 0; n--) word += random.pick(syllables);
+    words.add(word);
+  }
+  return [...words];
+}
+
+/** Draws words with Zipf frequencies: the i-th word of `words` weighs 1 / (i + 1). */
+class ZipfWords {
+  private readonly cumulative: Float64Array;
+
+  constructor(private readonly words: readonly string[]) {
+    this.cumulative = new Float64Array(words.length);
+    let sum = 0;
+    for (let i = 0; i < words.length; i++) {
+      sum += 1 / (i + 1);
+      this.cumulative[i] = sum;
+    }
+  }
+
+  draw(random: Random): string {
+    const target = random.next() * (this.cumulative[this.cumulative.length - 1] as number);
+    let low = 0;
+    let high = this.cumulative.length - 1;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((this.cumulative[mid] as number) < target) low = mid + 1;
+      else high = mid;
+    }
+    return this.words[low] as string;
+  }
+}
+
+const VOCABULARY = new ZipfWords([
+  ...COMMON.slice(0, 40),
+  ...INCIDENT,
+  ...COMMON.slice(40),
+  ...tailWords(4000),
+]);
+
+const TEMPLATES = [
+  'We found ffmpeg.dll and d3dcompiler_47.dll next to the 3CX desktop app on {n} hosts.',
+  'Version 18.12.416 of the Electron app was flagged; should we uninstall it everywhere?',
+  'The beacon to the C2 domain stopped after the uninstall, but the hash still matches.',
+  'Is the PWA in the browser safe to use while the desktop app is in quarantine?',
+  'Our EDR raised an alert on the signature of ffmpeg.dll; is it a false positive?',
+  'After the update to 18.12.407 on macOS the libffmpeg.dylib hash changed.',
+  'Steps: uninstall, reboot, sweep with the latest pack, then install the PWA.',
+  'The icon files on GitHub carried the payload address, according to the advisory.',
+];
+
+/** One post of the corpus: its text and who may see it. */
+interface CorpusPost {
+  thread: number;
+  body: string;
+  /** The opening post's thread title, for an opening post. */
+  title?: string;
+  /** The thread belongs to the other organisation. */
+  otherOrg: boolean;
+  hidden: boolean;
+}
+
+function sentence(random: Random): string {
+  if (random.next() < 0.25) return random.pick(TEMPLATES).replace('{n}', String(random.int(2, 400)));
+  const words: string[] = [];
+  for (let n = random.int(6, 16); n > 0; n--) words.push(VOCABULARY.draw(random));
+  if (random.next() < 0.004) words.splice(random.int(0, words.length), 0, random.pick(RARE));
+  const text = words.join(' ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${random.pick(['.', '.', '.', '?', '!'])}`;
+}
+
+function paragraph(random: Random, sentences: number): string {
+  return Array.from({ length: sentences }, () => sentence(random)).join(' ');
+}
+
+/** Post `i` of the corpus (threads in order; post i belongs to thread i mod THREADS; the first is its opening). */
+function corpusPost(i: number): CorpusPost {
+  const random = new Random(1_000_003 + i);
+  const thread = i % THREADS;
+  const otherOrg = thread % 10 === 7;
+  if (i < THREADS) {
+    const title = paragraph(random, 1)
+      .slice(0, 120)
+      .replace(/[.?!]$/, '');
+    return { thread, title, body: paragraph(random, random.int(2, 6)), otherOrg, hidden: false };
+  }
+  return { thread, body: paragraph(random, random.int(1, 5)), otherOrg, hidden: i % 100 === 42 };
+}
+
+/** The words each post is indexed by, as the hub indexes them. */
+function indexedWords(post: CorpusPost): Set<string> {
+  return new Set([...wordsOf(post.title ?? ''), ...wordsOf(post.body)]);
+}
+
+/** How many posts the bench organisation's member must find for `q`: all terms, the last as a prefix. */
+function expectedHits(corpus: readonly CorpusPost[], words: readonly Set<string>[], q: string): number {
+  const terms = queryTerms(q);
+  const whole = terms.slice(0, -1);
+  const prefix = terms[terms.length - 1] as string;
+  let count = 0;
+  for (let i = 0; i < corpus.length; i++) {
+    const post = corpus[i] as CorpusPost;
+    if (post.otherOrg || post.hidden) continue;
+    const have = words[i] as Set<string>;
+    if (!whole.every((term) => have.has(term))) continue;
+    if (have.has(prefix) || [...have].some((word) => word.startsWith(prefix))) count++;
+  }
+  return count;
+}
+
+// --- the hub ----------------------------------------------------------------------------------------------
+
+function cli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`chainsweep ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim()),
+    ),
+  );
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function startServe(dataDir: string, dbArgs: string[], logFile: string) {
+  const fd = openSync(logFile, 'w');
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', ...dbArgs],
+    { stdio: ['ignore', 'ignore', fd] },
+  );
+  closeSync(fd);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const match = /listening on (http:\/\/\S+)/.exec(readFileSync(logFile, 'utf8'));
+    if (match?.[1]) return { child, url: match[1] };
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`serve did not start: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Throughput, latency and hub CPU of one batch of requests. */
+interface Load {
+  perS: number;
+  p50: number;
+  p99: number;
+  cpuMs: number;
+}
+
+/** Latency and hub CPU of one timed search, and what it found. */
+interface SearchTiming {
+  q: string;
+  what: string;
+  expected: number;
+  p50: number;
+  p99: number;
+  cpuMs: number;
+}
+
+/** What one store's run measured. */
+interface Result {
+  dialect: 'sqlite' | 'postgres';
+  tickets: Load;
+  ticketReplies: Load;
+  threads: Load;
+  replies: Load;
+  loadSeconds: number;
+  searches: SearchTiming[];
+  storeMiB: number;
+  checks: string[];
+}
+
+async function runOn(dialect: 'sqlite' | 'postgres', corpus: readonly CorpusPost[]): Promise<Result> {
+  mkdirSync(WORK, { recursive: true });
+  const dataDir = await mkdtemp(join(WORK, `support-${dialect}-`));
+  let dbArgs: string[] = [];
+  let dropDatabase = async () => undefined as unknown;
+  /** Without autovacuum (a test server's setting) nothing updates the planner's statistics: the bench does. */
+  let analyze = async () => undefined as unknown;
+  let databaseMiB = async () => Number.NaN;
+  if (dialect === 'postgres') {
+    const name = `bench_support_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: options.db });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(options.db as string);
+    url.pathname = `/${name}`;
+    dbArgs = ['--db', url.toString()];
+    const autovacuum = (await admin.query('SHOW autovacuum')).rows[0]?.autovacuum === 'on';
+    const stats = new pg.Client({ connectionString: url.toString() });
+    await stats.connect();
+    if (!autovacuum) {
+      log(
+        'postgres: autovacuum is off on this server; the bench runs ANALYZE after each load, as autovacuum would',
+      );
+      analyze = () => stats.query('ANALYZE');
+    }
+    databaseMiB = async () =>
+      Number((await stats.query('SELECT pg_database_size(current_database()) AS size')).rows[0]?.size) /
+      1048576;
+    dropDatabase = async () => {
+      await stats.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    };
+  }
+  const checks: string[] = [];
+  const check = (ok: boolean, what: string) => {
+    checks.push(`${ok ? 'ok' : 'FAILED'}: ${what}`);
+    if (!ok) log(`check FAILED: ${what}`);
+  };
+  try {
+    const admin = (...args: string[]) => cli(['hub', '--data', dataDir, ...dbArgs, ...args]);
+    await admin('org', 'add', 'bench');
+    await admin('org', 'add', 'other');
+    const apiToken = (org: string, role: string) =>
+      admin('token', 'add', '--org', org, '--kind', 'api', '--role', role);
+    const member = await apiToken('bench', 'org-member');
+    const otherMember = await apiToken('other', 'org-member');
+    const staff = await apiToken('bench', 'vendor-staff');
+    const { child, url } = await startServe(dataDir, dbArgs, join(WORK, `support-serve-${dialect}.log`));
+    const pid = child.pid as number;
+    const client = new HubClient(url, CONCURRENCY);
+    const json = (token: string) => ({
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+    });
+    /** POSTs that must answer 201; returns the answer's JSON and latency. */
+    const create = async (path: string, token: string, body: unknown) => {
+      const answer = await client.send('POST', path, json(token), JSON.stringify(body));
+      if (answer.status !== 201)
+        throw new Error(`POST ${path}: ${answer.status} ${answer.body.slice(0, 300)}`);
+      // biome-ignore lint/suspicious/noExplicitAny: the bench reads ids by path
+      return { body: JSON.parse(answer.body) as Record<string, any>, ms: answer.ms };
+    };
+    /** Runs n creations C at a time and measures them; every one must answer 201. */
+    const load = async (n: number, task: (i: number) => Promise<number>): Promise<Load> => {
+      const cpu = cpuSecondsOf(pid);
+      const run = await runPool(n, CONCURRENCY, task);
+      return {
+        perS: n / run.seconds,
+        p50: percentile(run.latencies, 50),
+        p99: percentile(run.latencies, 99),
+        cpuMs: ((cpuSecondsOf(pid) - cpu) * 1000) / n,
+      };
+    };
+    try {
+      log(`${dialect}: hub ${url} (pid ${pid})`);
+      await create('/api/v1/incidents', staff, {
+        slug: '3cx-2023',
+        title: '3CX DesktopApp supply-chain compromise',
+        freeTickets: 10_000,
+        whenUsedUp: 'paid',
+      });
+      await create('/api/v1/forum/categories', staff, {
+        slug: '3cx-help',
+        title: '3CX incident help',
+        incident: '3cx-2023',
+      });
+
+      log(`${dialect}: ${TICKETS} tickets, then ${TICKET_REPLIES} replies`);
+      const ticketIds: string[] = new Array(TICKETS);
+      const tickets = await load(TICKETS, async (i) => {
+        const random = new Random(500_000 + i);
+        const { body, ms } = await create('/api/v1/tickets', member, {
+          incident: '3cx-2023',
+          subject: paragraph(random, 1).slice(0, 150),
+          body: paragraph(random, random.int(2, 6)),
+        });
+        ticketIds[i] = body.ticket.id;
+        return ms;
+      });
+      check(
+        new Set(ticketIds).size === TICKETS,
+        `${TICKETS} tickets created, each answered 201 with its own id`,
+      );
+      const ticketReplies = await load(TICKET_REPLIES, async (i) => {
+        const random = new Random(700_000 + i);
+        const { ms } = await create(
+          `/api/v1/tickets/${ticketIds[i % TICKETS]}/messages`,
+          i % 2 === 0 ? staff : member,
+          { body: paragraph(random, random.int(1, 4)) },
+        );
+        return ms;
+      });
+      check(true, `${TICKET_REPLIES} ticket replies, each answered 201`);
+
+      log(`${dialect}: loading ${corpus.length} forum posts (${THREADS} threads) through the API`);
+      const loadStarted = performance.now();
+      const threadIds: string[] = new Array(THREADS);
+      const threads = await load(THREADS, async (t) => {
+        const post = corpus[t] as CorpusPost;
+        const { body, ms } = await create('/api/v1/forum/threads', post.otherOrg ? otherMember : member, {
+          category: '3cx-help',
+          title: post.title,
+          body: post.body,
+          visibility: post.otherOrg ? 'organisation' : 'public',
+        });
+        threadIds[t] = body.thread.id;
+        return ms;
+      });
+      const hide: string[] = [];
+      const replies = await load(corpus.length - THREADS, async (r) => {
+        const post = corpus[THREADS + r] as CorpusPost;
+        const author = post.otherOrg ? otherMember : r % 3 === 0 ? staff : member;
+        const { body, ms } = await create(`/api/v1/forum/threads/${threadIds[post.thread]}/replies`, author, {
+          body: post.body,
+        });
+        if (post.hidden) hide.push(body.post.id);
+        return ms;
+      });
+      await runPool(hide.length, CONCURRENCY, async (i) => {
+        const answer = await client.send('POST', `/api/v1/forum/posts/${hide[i]}/hide`, json(staff), '{}');
+        if (answer.status !== 200) throw new Error(`hide: ${answer.status} ${answer.body.slice(0, 300)}`);
+        return answer.ms;
+      });
+      const loadSeconds = (performance.now() - loadStarted) / 1000;
+      check(
+        true,
+        `${THREADS} threads and ${corpus.length - THREADS} replies, each answered 201; ${hide.length} hidden`,
+      );
+      log(`${dialect}: loaded in ${loadSeconds.toFixed(0)} s`);
+      await analyze();
+
+      const words = corpus.map(indexedWords);
+      const searches: SearchTiming[] = [];
+      for (const { q, what } of QUERIES) {
+        const expected = expectedHits(corpus, words, q);
+        const path = `/api/v1/forum/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`;
+        const first = await client.getJson<{ results: { postId: string }[] }>(path, member);
+        const want = Math.min(SEARCH_LIMIT, expected);
+        check(
+          first.results.length === want,
+          `search "${q}": first page ${first.results.length} results (of ${expected} matching posts, expected ${want})`,
+        );
+        const ms: number[] = [];
+        const cpu = cpuSecondsOf(pid);
+        for (let k = 0; k < RUNS; k++) {
+          const answer = await client.send('GET', path, { authorization: `Bearer ${member}` });
+          if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${answer.body}`);
+          ms.push(answer.ms);
+        }
+        const timing = {
+          q,
+          what,
+          expected,
+          p50: percentile(ms, 50),
+          p99: percentile(ms, 99),
+          cpuMs: ((cpuSecondsOf(pid) - cpu) * 1000) / RUNS,
+        };
+        log(
+          `${dialect}: search "${q}" (${expected} hits): p50 ${timing.p50.toFixed(1)} ms, p99 ${timing.p99.toFixed(1)} ms`,
+        );
+        searches.push(timing);
+      }
+      const storeMiB =
+        dialect === 'sqlite'
+          ? ['hub.db', 'hub.db-wal']
+              .map((f) => join(dataDir, f))
+              .filter(existsSync)
+              .reduce((sum, f) => sum + statSync(f).size, 0) / 1048576
+          : await databaseMiB();
+      return { dialect, tickets, ticketReplies, threads, replies, loadSeconds, searches, storeMiB, checks };
+    } finally {
+      client.close();
+      await stop(child);
+    }
+  } finally {
+    await dropDatabase();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function table(results: Result[]): string {
+  const f0 = (v: number) => (Number.isNaN(v) ? 'n/a' : Math.round(v).toLocaleString('en'));
+  const f1 = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(1));
+  const loadRows = (name: string, pick: (r: Result) => Load): [string, (r: Result) => string][] => [
+    [`${name}, per s`, (r) => f0(pick(r).perS)],
+    [`${name}, p50 / p99 ms`, (r) => `${f1(pick(r).p50)} / ${f1(pick(r).p99)}`],
+    [`${name}, hub CPU ms each`, (r) => f1(pick(r).cpuMs)],
+  ];
+  const rows: [string, (r: Result) => string][] = [
+    ...loadRows(`\`POST /tickets\` (${f0(TICKETS)}, ${CONCURRENCY} in flight)`, (r) => r.tickets),
+    ...loadRows(`\`POST /tickets/{id}/messages\` (${f0(TICKET_REPLIES)})`, (r) => r.ticketReplies),
+    ...loadRows(`\`POST /forum/threads\` (${f0(THREADS)})`, (r) => r.threads),
+    ...loadRows(`\`POST /forum/threads/{id}/replies\` (${f0(POSTS - THREADS)})`, (r) => r.replies),
+    [`loading ${f0(POSTS)} posts through the API, s`, (r) => f0(r.loadSeconds)],
+    ...(results[0]?.searches ?? []).map((s, i): [string, (r: Result) => string] => [
+      `search \`${s.q}\` (${s.what}; ${f0(s.expected)} hits), p50 / p99 ms; hub CPU ms`,
+      (r) => {
+        const t = r.searches[i] as SearchTiming;
+        return `${f1(t.p50)} / ${f1(t.p99)}; ${f1(t.cpuMs)}`;
+      },
+    ]),
+    ['store size MiB', (r) => f0(r.storeMiB)],
+  ];
+  const head = `| | ${results.map((r) => r.dialect).join(' | ')} |\n| --- |${results.map(() => ' ---: |').join('')}\n`;
+  return head + rows.map(([name, cell]) => `| ${name} | ${results.map(cell).join(' | ')} |`).join('\n');
+}
+
+const dialects = (options.only ? [options.only] : ['sqlite', 'postgres']) as ('sqlite' | 'postgres')[];
+const corpus = Array.from({ length: POSTS }, (_, i) => corpusPost(i));
+const words = corpus.reduce((sum, p) => sum + wordsOf(p.body).length + wordsOf(p.title ?? '').length, 0);
+log(
+  `${POSTS} posts, ${(words / POSTS).toFixed(0)} words each on average; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+);
+const results: Result[] = [];
+for (const dialect of dialects) results.push(await runOn(dialect, corpus));
+const text = `${table(results)}\n\n${results.map((r) => `${r.dialect}:\n${r.checks.map((c) => `- ${c}`).join('\n')}`).join('\n\n')}\n`;
+writeFileSync(join(WORK, 'support-results.md'), text);
+process.stdout.write(text);
+if (results.some((r) => r.checks.some((c) => c.startsWith('FAILED')))) process.exitCode = 1;
