@@ -486,7 +486,7 @@ export interface SearchHit {
 /**
  * Full-text search over thread titles and post bodies `caller` may read: the query's words AND-ed, the last a
  * prefix, case and punctuation ignored (see `queryTerms`), best first (FTS5 bm25 on SQLite, ts_rank on
- * PostgreSQL, then post id). Hidden posts and threads, and other organisations' threads, are filtered in the query.
+ * PostgreSQL, then newest first, so equally scored posts come in the same order on both). Hidden posts and threads, and other organisations' threads, are filtered in the query.
  */
 export async function searchForum(
   db: Db,
@@ -504,14 +504,14 @@ export async function searchForum(
           `SELECT p.id AS post_id, p.thread_id, t.title, p.opening
            FROM forum_search s JOIN forum_posts p ON p.seq = s.rowid JOIN forum_threads t ON t.id = p.thread_id
            WHERE forum_search MATCH ? ${hidden} AND ${scope.sql}
-           ORDER BY bm25(forum_search), p.id LIMIT ? OFFSET ?`,
+           ORDER BY bm25(forum_search), p.seq DESC LIMIT ? OFFSET ?`,
           [fts5Query(terms), ...scope.params, page.limit, page.offset],
         )
       : await db.all<{ post_id: string; thread_id: string; title: string; opening: number }>(
           `SELECT p.id AS post_id, p.thread_id, t.title, p.opening
            FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id, to_tsquery('simple', ?) query
            WHERE p.search @@ query ${hidden} AND ${scope.sql}
-           ORDER BY ts_rank(p.search, query) DESC, p.id LIMIT ? OFFSET ?`,
+           ORDER BY ts_rank(p.search, query) DESC, p.seq DESC LIMIT ? OFFSET ?`,
           [tsQuery(terms), ...scope.params, page.limit, page.offset],
         );
   return rows.map((r) => ({
