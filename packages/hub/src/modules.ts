@@ -18,6 +18,7 @@ import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { forumRoutes } from './support/forum/forum-routes.js';
 import { incidentRoutes } from './support/incident-routes.js';
+import { ticketNotifications } from './support/ticket-notifications.js';
 import { ticketRoutes } from './support/tickets/ticket-routes.js';
 import { advisoryWebhookEvents } from './webhooks/hub-events.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
@@ -57,7 +58,7 @@ export function hubModules(deps: HubDeps, options: ModuleOptions = {}): RouteMod
     csafRoutes(deps, advisories, csafSigner),
     incidentRoutes(deps),
     forumRoutes(deps),
-    ticketRoutes(deps),
+    ticketRoutes(deps, ticketNotifications(deps)),
     webhookRoutes(deps, deps.config.webhooks ?? processWebhookSettings()),
     packAtomFeedRoutes(deps),
   ];

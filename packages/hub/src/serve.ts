@@ -10,10 +10,13 @@ import { proxiedClient } from './http/client-view.js';
 import type { HubConfig, HubDeps, HubEnv } from './http/hub-env.js';
 import type { HubLog } from './http/request-log.js';
 import { SECURITY_HEADERS } from './http/security-headers.js';
+import { startMailDelivery } from './mail/mail-delivery.js';
+import { startMailboxReader } from './mail/mailbox.js';
 import { hubModules } from './modules.js';
 import { openDataFolder } from './store/data-folder.js';
 import type { Db } from './store/db.js';
 import { openStore, type StoreLocation } from './store/open-store.js';
+import { ticketNotifications } from './support/ticket-notifications.js';
 import { startWebhookDelivery } from './webhooks/delivery-loop.js';
 import {
   DEFAULT_WEBHOOK_SETTINGS,
@@ -159,6 +162,7 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
       deps.config.publisher = { ...deps.config.publisher, namespace: listening.url };
   }
   const webhooks = startWebhookDelivery(deps, webhookSettings, start.log);
+  const mail = startMail(deps, start.log);
   let closing: Promise<void> | undefined;
   return {
     ...listening,
@@ -167,8 +171,34 @@ export async function startHub(start: HubStart): Promise<RunningHub> {
       closing ??= listening
         .close(deadlineMs)
         .then(() => webhooks.stop())
+        .then(() => mail.stop())
         .then(() => db.close());
       return closing;
+    },
+  };
+}
+
+/** The mail outbox's delivery and the mailbox of emailed replies, when `config.mail` sets them up. */
+function startMail(deps: HubDeps, log: HubLog): { stop(): Promise<void> } {
+  const settings = deps.config.mail;
+  if (!settings) return { stop: async () => {} };
+  const sender = () => ({ name: deps.config.publisher.name, address: settings.from });
+  const delivery = startMailDelivery(deps.db, settings, sender, log, deps.now);
+  const { mailbox, replyAddress } = settings;
+  const reader =
+    mailbox && replyAddress
+      ? startMailboxReader(
+          deps.db,
+          { mailbox, replyAddress, ...settings },
+          log,
+          deps.now,
+          ticketNotifications(deps),
+        )
+      : undefined;
+  return {
+    stop: async () => {
+      await reader?.stop();
+      await delivery.stop();
     },
   };
 }

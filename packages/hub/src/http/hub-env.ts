@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import type { MailSettings } from '../mail/mail-settings.js';
 import type { PackSettings } from '../packs/pack-settings.js';
 import type { Db } from '../store/db.js';
 import type { Principal } from '../tenancy.js';
@@ -21,6 +22,8 @@ export interface HubConfig {
   packs?: PackSettings;
   /** How webhooks are called and their secrets sealed (`serve --webhook-*`); absent: a key for this process only. */
   webhooks?: WebhookSettings;
+  /** How the support desk sends notifications and reads emailed replies (`serve --smtp`, `--mail-*`); absent: no email. */
+  mail?: MailSettings;
 }
 
 /** What the app is built from: tests pass their own store and clock. */

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { OnPublished } from '../advisories/advisory-store.js';
 import { absoluteUrl, advisoryPaths } from '../advisories/urls.js';
 import type { HubDeps } from '../http/hub-env.js';
 import type { HubPack } from '../packs/hub-pack-store.js';
 import type { Db } from '../store/db.js';
-import { enqueueWebhookEvent } from './outbox.js';
+import type { OnTicketEvent, TicketEvent } from '../support/tickets/index.js';
+import { enqueueWebhookEvent, type WebhookEventKind } from './outbox.js';
 
 /**
  * The webhook event of every published advisory revision, enqueued in the transaction that publishes it. Webhook
@@ -54,4 +56,33 @@ export async function packWebhookEvent(tx: Db, deps: HubDeps, pack: HubPack): Pr
         : null,
     },
   });
+}
+
+const TICKET_EVENT_KINDS: Record<TicketEvent['kind'], WebhookEventKind> = {
+  created: 'ticket.created',
+  message: 'ticket.replied',
+  state: 'ticket.state_changed',
+};
+
+/**
+ * The webhook events of public ticket changes, heard only by the ticket's own organisation's webhooks: which
+ * ticket, which side acted, the new state, and where to read it; never a message's text.
+ */
+export function ticketWebhookEvents(deps: HubDeps): OnTicketEvent {
+  return async (tx, event) => {
+    await enqueueWebhookEvent(tx, {
+      kind: TICKET_EVENT_KINDS[event.kind],
+      id: `ticket:${event.ticketId}:${randomUUID()}`,
+      at: event.at,
+      orgId: event.orgId,
+      data: {
+        ticketId: event.ticketId,
+        incident: event.incident.slug,
+        subject: event.subject,
+        by: event.byStaff ? 'staff' : 'customer',
+        ...(event.state ? { state: event.state } : {}),
+        url: absoluteUrl(deps.config.publicUrl, `/api/v1/tickets/${event.ticketId}`),
+      },
+    });
+  };
 }

@@ -2,15 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { Db, SqlValue } from '../store/db.js';
 
 /** The events a webhook can subscribe to. */
-export const WEBHOOK_EVENTS = ['advisory.published', 'advisory.revised', 'pack.published'] as const;
+export const WEBHOOK_EVENTS = [
+  'advisory.published',
+  'advisory.revised',
+  'pack.published',
+  'ticket.created',
+  'ticket.replied',
+  'ticket.state_changed',
+] as const;
 export type WebhookEventKind = (typeof WEBHOOK_EVENTS)[number];
 
-/** One vendor-wide event: `id` is the event's own stable id (the body's `id`; enqueuing it again adds nothing). */
+/**
+ * One event: `id` is the event's own stable id (the body's `id`; enqueuing it again adds nothing). Vendor-wide
+ * unless `orgId` names the one organisation whose webhooks hear it.
+ */
 export interface WebhookEvent {
   kind: WebhookEventKind;
   id: string;
   at: string;
   data: Record<string, unknown>;
+  orgId?: string;
 }
 
 /** The largest JSON body of one event: the most any endpoint is sent per delivery. */
@@ -24,7 +35,7 @@ export const localWakers = new Set<() => void>();
 /**
  * Records an event and one pending delivery for each webhook, of every organisation, subscribed to its kind, in
  * the caller's transaction: the deliveries exist if and only if the caller's change commits. Everything in `data`
- * goes to every subscribed organisation. Throws on an unknown kind, an id over 200 characters, or a body over
+ * goes to every subscribed organisation (only `orgId`'s, when it is set). Throws on an unknown kind, an id over 200 characters, or a body over
  * MAX_EVENT_BYTES. Returns the number of deliveries added.
  */
 export async function enqueueWebhookEvent(tx: Db, event: WebhookEvent): Promise<number> {
@@ -44,8 +55,9 @@ export async function enqueueWebhookEvent(tx: Db, event: WebhookEvent): Promise<
   );
   if (added === 0) return 0;
   const subscribed = await tx.all<{ webhook_id: string; org_id: string }>(
-    'SELECT webhook_id, org_id FROM webhook_subscriptions WHERE event = ? ORDER BY webhook_id',
-    [event.kind],
+    `SELECT webhook_id, org_id FROM webhook_subscriptions WHERE event = ?${event.orgId ? ' AND org_id = ?' : ''}
+     ORDER BY webhook_id`,
+    event.orgId ? [event.kind, event.orgId] : [event.kind],
   );
   for (let from = 0; from < subscribed.length; from += ROWS_PER_INSERT) {
     const chunk = subscribed.slice(from, from + ROWS_PER_INSERT);

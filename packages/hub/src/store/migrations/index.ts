@@ -7,6 +7,7 @@ import { WEBHOOKS_MIGRATION } from './005-webhooks.js';
 import { INCIDENTS_MIGRATION } from './006-incidents.js';
 import { FORUM_MIGRATION } from './007-forum.js';
 import { TICKETS_MIGRATION } from './008-tickets.js';
+import { MAIL_MIGRATION } from './009-mail.js';
 
 /** Every migration, in version order; a database is brought to the last one when the hub starts. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   INCIDENTS_MIGRATION,
   FORUM_MIGRATION,
   TICKETS_MIGRATION,
+  MAIL_MIGRATION,
 ];

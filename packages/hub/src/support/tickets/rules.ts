@@ -30,5 +30,8 @@ export const SLA_TARGETS: Record<Priority, { firstResponse: number; resolution: 
   low: { firstResponse: 24 * HOUR, resolution: 168 * HOUR },
 };
 
+/** The longest message body, in characters (Markdown). */
+export const MESSAGE_MAX_CHARS = 100_000;
+
 /** Attachment limits: bytes per file, bytes per message, files per message (the body is base64 JSON). */
 export const ATTACHMENT_LIMITS = { fileBytes: 10 * 1024 * 1024, messageBytes: 11 * 1024 * 1024, files: 10 };

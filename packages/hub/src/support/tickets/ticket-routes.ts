@@ -8,7 +8,7 @@ import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../../http/opena
 import { scopeOf } from '../../tenancy.js';
 import { getIncident } from '../incidents.js';
 import { attachmentDisposition, uploadsField } from './attachments.js';
-import { PRIORITIES, STATES } from './rules.js';
+import { MESSAGE_MAX_CHARS, PRIORITIES, STATES } from './rules.js';
 import {
   addMessage,
   attachmentOf,
@@ -24,12 +24,11 @@ import {
 } from './tickets.js';
 
 const STAFF = ['vendor-staff'] as const;
-const BODY_MAX = 100_000;
 const SHA256 = /^[0-9a-f]{64}$/;
 
 const bodyField = (value: unknown) => {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > BODY_MAX)
-    throw new HttpError(400, 'INVALID', `body must be Markdown of 1 to ${BODY_MAX} characters`, {
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > MESSAGE_MAX_CHARS)
+    throw new HttpError(400, 'INVALID', `body must be Markdown of 1 to ${MESSAGE_MAX_CHARS} characters`, {
       field: 'body',
     });
   return value;

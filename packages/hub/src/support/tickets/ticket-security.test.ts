@@ -213,6 +213,7 @@ describe.each(DIALECTS)('ticket security on %s', (dialect) => {
       senderEmail: b.emails['org-member'],
       body: 'B',
       receivedAt: clock,
+      messageKey: 'from-b',
     });
     expect(fromB.accepted).toBe(false);
     const unknown = await addEmailReply(store.db, {
@@ -220,6 +221,7 @@ describe.each(DIALECTS)('ticket security on %s', (dialect) => {
       senderEmail: 'nobody@evil.test',
       body: 'x',
       receivedAt: clock,
+      messageKey: 'unknown',
     });
     expect(unknown).toEqual(fromB);
     const fromA = await addEmailReply(
@@ -229,6 +231,7 @@ describe.each(DIALECTS)('ticket security on %s', (dialect) => {
         senderEmail: ` ${a.emails['org-admin'].toUpperCase()} `,
         body: 'by mail',
         receivedAt: clock,
+        messageKey: 'from-a',
       },
       async (_tx, event) => {
         events.push(event);

@@ -8,6 +8,7 @@ import { scopeOf } from '../../tenancy.js';
 import { getIncident, type Incident, type WhenUsedUp } from '../incidents.js';
 import {
   CUSTOMER_TARGETS,
+  MESSAGE_MAX_CHARS,
   type Priority,
   REOPENED_BY_REPLY,
   SLA_TARGETS,
@@ -25,8 +26,10 @@ export interface TicketEvent {
   orgId: string;
   incident: { id: string; slug: string };
   subject: string;
-  /** `user:<id>`, `token:<id>` or `email:<address>`. */
+  /** `user:<id>` or `token:<id>`. */
   by: string;
+  /** Whether vendor staff made the change (else the customer did). */
+  byStaff: boolean;
   at: string;
   /** The message's Markdown (kind `message`, and `created` when it came with one). */
   body?: string;
@@ -370,6 +373,7 @@ export async function openTicket(
         incident: { id: current.id, slug: current.slug },
         subject: row.subject,
         by,
+        byStaff: isStaff(principal),
         at,
         ...(input.body !== undefined ? { body: input.body } : {}),
       });
@@ -485,6 +489,7 @@ async function addMessageTo(
     incident,
     subject: row.subject,
     by: message.by,
+    byStaff: message.staff,
     at: message.at,
   };
   await onEvent?.(tx, { ...base, kind: 'message', body: message.body });
@@ -562,6 +567,7 @@ export async function changeState(
         incident: await incidentRef(tx, row.incident_id),
         subject: row.subject,
         by,
+        byStaff: isStaff(principal),
         at,
         state: to,
       });
@@ -718,17 +724,22 @@ export async function attachmentOf(db: Db, principal: TicketCaller, id: string, 
 
 /**
  * A reply that arrived by email: accepted onto the ticket only when the sender is a user of the ticket's
- * organisation (the same refusal whether the ticket is missing or another organisation's).
+ * organisation (the same refusal whether the ticket is missing or another organisation's). `messageKey` names the
+ * message: one already taken is refused, in the same transaction, so a message read twice lands once.
  */
 export async function addEmailReply(
   db: Db,
-  reply: { ticketId: string; senderEmail: string; body: string; receivedAt: Date },
+  reply: { ticketId: string; senderEmail: string; body: string; receivedAt: Date; messageKey: string },
   onEvent?: OnTicketEvent,
 ): Promise<{ accepted: true; messageId: string } | { accepted: false; reason: string }> {
   const refused = {
     accepted: false as const,
     reason: "the sender is not a member of the ticket's organisation",
   };
+  const body = reply.body.replaceAll(String.fromCharCode(0), '');
+  if (body.trim().length === 0) return { accepted: false, reason: 'the reply is empty' };
+  if (body.length > MESSAGE_MAX_CHARS)
+    return { accepted: false, reason: `the reply is over ${MESSAGE_MAX_CHARS} characters` };
   const sender = await db.get<{ id: string; org_id: string; role: string }>(
     'SELECT id, org_id, role FROM users WHERE email = ?',
     [reply.senderEmail.trim().toLowerCase()],
@@ -741,12 +752,18 @@ export async function addEmailReply(
   if (!row) return refused;
   try {
     const stored = await db.transaction(
-      async (tx) =>
-        addMessageTo(
+      async (tx) => {
+        const fresh = await tx.run(
+          `INSERT INTO mail_inbound (message_key, ticket_id, outcome, received_at) VALUES (?, ?, 'accepted', ?)
+           ON CONFLICT (message_key) DO NOTHING`,
+          [reply.messageKey, row.id, reply.receivedAt.toISOString()],
+        );
+        if (fresh === 0) return undefined;
+        return addMessageTo(
           tx,
           await loadTicket(tx, { kind: 'org', orgId: sender.org_id }, row.id),
           {
-            body: reply.body,
+            body,
             internal: false,
             staff: sender.role === 'vendor-staff',
             by: `user:${sender.id}`,
@@ -755,9 +772,11 @@ export async function addEmailReply(
           },
           [],
           onEvent,
-        ),
+        );
+      },
       { lock: ticketLock(row.id) },
     );
+    if (!stored) return { accepted: false, reason: 'this message was already received' };
     return { accepted: true, messageId: stored.id };
   } catch (error) {
     if (error instanceof HttpError) return { accepted: false, reason: error.message };
