@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createUser } from '../auth/users.js';
 import type { Db } from '../store/db.js';
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
-import { type SeededOrg, seedOrg, type TestApp, TEST_PASSWORD, testApp } from '../testing/test-hub.js';
+import { type SeededOrg, seedOrg, TEST_PASSWORD, type TestApp, testApp } from '../testing/test-hub.js';
 import { createWebhook } from '../webhooks/webhook-store.js';
 import { selfSignedCertificate, testSettings } from '../webhooks/webhook-test-kit.js';
 import type { MailSettings } from './mail-settings.js';
@@ -19,9 +19,17 @@ const MAIL: MailSettings = {
 };
 const webhookSettings = testSettings(selfSignedCertificate());
 
-type Outbox = { to_addr: string; subject: string; text_body: string; reply_to: string | null; org_id: string };
+type Outbox = {
+  to_addr: string;
+  subject: string;
+  text_body: string;
+  reply_to: string | null;
+  org_id: string;
+};
 const outbox = (db: Db) =>
-  db.all<Outbox>('SELECT to_addr, subject, text_body, reply_to, org_id FROM mail_outbox ORDER BY created_at, id');
+  db.all<Outbox>(
+    'SELECT to_addr, subject, text_body, reply_to, org_id FROM mail_outbox ORDER BY created_at, id',
+  );
 
 describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
   let store: TestStore;
@@ -42,7 +50,9 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
 
   beforeEach(async () => {
     store = await openTestStore(dialect);
-    hub = testApp(store.db, { config: { mail: MAIL, publicUrl: 'https://hub.test', webhooks: webhookSettings } });
+    hub = testApp(store.db, {
+      config: { mail: MAIL, publicUrl: 'https://hub.test', webhooks: webhookSettings },
+    });
     vendor = await seedOrg(store.db, 'Vendor');
     a = await seedOrg(store.db, 'Acme');
     b = await seedOrg(store.db, 'Beta');
@@ -63,12 +73,14 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
     expect(mails[0]?.text_body).toContain('We still run 18.12.416.');
     expect(mails[0]?.reply_to).toBeNull();
 
-    expect((await call('POST', `/api/v1/tickets/${id}/messages`, staff(), { body: NOTE, internal: true })).status).toBe(
-      201,
-    );
+    expect(
+      (await call('POST', `/api/v1/tickets/${id}/messages`, staff(), { body: NOTE, internal: true })).status,
+    ).toBe(201);
     expect(await outbox(store.db)).toHaveLength(1);
 
-    const reply = await call('POST', `/api/v1/tickets/${id}/messages`, staff(), { body: 'Uninstall it now.' });
+    const reply = await call('POST', `/api/v1/tickets/${id}/messages`, staff(), {
+      body: 'Uninstall it now.',
+    });
     expect(reply.status).toBe(201);
     mails = await outbox(store.db);
     // Opened by an API token: no user wrote on it yet, so the organisation's admins hear.
@@ -99,9 +111,14 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
       { orgId: vendor.orgId, email: 'ana@vendor.test', password: TEST_PASSWORD, role: 'vendor-staff' },
       new Date(),
     );
-    const opened = await call('POST', '/api/v1/tickets', memberA(), { incident: '3cx-2023', subject: 'help' });
+    const opened = await call('POST', '/api/v1/tickets', memberA(), {
+      incident: '3cx-2023',
+      subject: 'help',
+    });
     const id = opened.body.ticket.id as string;
-    expect((await call('PATCH', `/api/v1/tickets/${id}`, staff(), { assignee: staffUser.id })).status).toBe(200);
+    expect((await call('PATCH', `/api/v1/tickets/${id}`, staff(), { assignee: staffUser.id })).status).toBe(
+      200,
+    );
     const before = (await outbox(store.db)).length;
     await call('POST', `/api/v1/tickets/${id}/messages`, memberA(), { body: 'any news?' });
     const mails = (await outbox(store.db)).slice(before);
@@ -114,7 +131,10 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
       createWebhook(
         store.db,
         { kind: 'org', orgId },
-        { url: 'https://localhost:9/hook', events: ['ticket.created', 'ticket.replied', 'ticket.state_changed'] },
+        {
+          url: 'https://localhost:9/hook',
+          events: ['ticket.created', 'ticket.replied', 'ticket.state_changed'],
+        },
         { settings: webhookSettings, now: new Date(), createdBy: 'test' },
       );
     const hookA = await hook(a.orgId);
@@ -138,7 +158,12 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
       [hookA.info.id, 'ticket.state_changed'],
     ]);
     const bodies = deliveries.map((d) => JSON.parse(d.body));
-    expect(bodies[2].data).toMatchObject({ ticketId: id, incident: '3cx-2023', by: 'staff', state: 'resolved' });
+    expect(bodies[2].data).toMatchObject({
+      ticketId: id,
+      incident: '3cx-2023',
+      by: 'staff',
+      state: 'resolved',
+    });
     expect(JSON.stringify(bodies)).not.toMatch(/SECRET-BODY|INTERNAL-NOTE/);
   });
 });
