@@ -55,3 +55,12 @@ export function emailField(value: unknown, field = 'email'): string {
     throw new HttpError(400, 'INVALID', `${field} must be an email address`, { field });
   return email;
 }
+
+/** A query parameter holding a whole number from 1 to `max`, `fallback` when absent; 400 naming `field` otherwise. */
+export function queryCount(value: string | undefined, field: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= max))
+    throw new HttpError(400, 'INVALID', `${field} must be a whole number from 1 to ${max}`, { field });
+  return n;
+}

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { ANY_ROLE, requireRole } from '../../http/access.js';
-import { choiceField, lineField } from '../../http/fields.js';
+import { choiceField, lineField, queryCount } from '../../http/fields.js';
 import { HttpError } from '../../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../../http/hub-env.js';
 import { readJsonObject } from '../../http/json-body.js';
@@ -24,6 +24,8 @@ import {
 } from './tickets.js';
 
 const STAFF = ['vendor-staff'] as const;
+/** Tickets per page of the list: by default, and at most. */
+export const TICKET_PAGE = { default: 50, max: 200 } as const;
 const SHA256 = /^[0-9a-f]{64}$/;
 
 const bodyField = (value: unknown) => {
@@ -77,9 +79,13 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
           ...(q('assignee') !== undefined ? { assignee: lineField(q('assignee'), 'assignee', 64) } : {}),
           ...(q('org') !== undefined ? { org: lineField(q('org'), 'org', 64) } : {}),
         },
+        {
+          limit: queryCount(q('limit'), 'limit', TICKET_PAGE.default, TICKET_PAGE.max),
+          ...(q('cursor') ? { cursor: q('cursor') as string } : {}),
+        },
         deps.now(),
       );
-      return c.json({ tickets });
+      return c.json(tickets);
     })
     .get('/api/v1/tickets/:id', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
@@ -217,7 +223,8 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
           responses: { '201': jsonResponse('The ticket'), default: ERROR_RESPONSE },
         },
         get: {
-          summary: 'Tickets in the caller’s scope, newest first (at most 200)',
+          summary:
+            'Tickets in the caller’s scope, newest first, a page at a time (`nextCursor` for the next)',
           ...access(ANY_ROLE),
           parameters: [
             query('state', { enum: [...STATES] }),
@@ -225,6 +232,8 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
             query('incident'),
             query('assignee'),
             query('org'),
+            query('limit', { type: 'integer', minimum: 1, maximum: TICKET_PAGE.max }),
+            query('cursor'),
           ],
           responses: ok('The tickets'),
         },

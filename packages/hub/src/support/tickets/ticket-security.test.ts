@@ -322,6 +322,38 @@ describe.each(DIALECTS)('ticket security on %s', (dialect) => {
     expect((await call('GET', '/api/v1/tickets?state=lost', memberA())).status).toBe(400);
   });
 
+  it('pages the list newest first with cursors bound to the caller and the filters', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 7; i += 1) {
+      clock = new Date(clock.getTime() + (i % 3 === 0 ? 0 : 1000));
+      made.push((await open(memberA())).id);
+    }
+    const page = async (token: string, q: string) => json(call('GET', `/api/v1/tickets?${q}`, token));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const got: Json = await page(memberA(), `limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...(got.tickets as Json[]).map((t) => t.id));
+      cursor = got.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(new Set(seen)).toEqual(new Set(made));
+    expect(seen).toHaveLength(7);
+    const first: Json = await page(memberA(), 'limit=3');
+    for (const [token, q] of [
+      [memberB(), `limit=3&cursor=${first.nextCursor}`],
+      [memberA(), `limit=3&state=new&cursor=${first.nextCursor}`],
+      [memberA(), `limit=3&cursor=${first.nextCursor}x`],
+    ] as const) {
+      const res = await call('GET', `/api/v1/tickets?${q}`, token);
+      expect(res.status).toBe(400);
+      expect((await json(res)).error).toMatchObject({ code: 'INVALID_CURSOR', field: 'cursor' });
+    }
+    expect((await call('GET', '/api/v1/tickets?limit=0', memberA())).status).toBe(400);
+  });
+
   it('assigns to vendor staff only and filters the list', async () => {
     const t = await open(memberA(), { priority: 'low' });
     await open(memberA(), { priority: 'high' });

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { renderMarkdown, renderMarkdownInline } from '../../advisories/markdown.js';
+import { decodeCursor, encodeCursor } from '../../fleet/cursor.js';
 import { HttpError } from '../../http/http-error.js';
 import type { Db, Row } from '../../store/db.js';
 import { scopeFilter } from '../../store/scope-sql.js';
@@ -410,7 +411,13 @@ export interface TicketFilters {
 }
 
 /** The tickets in a scope, newest first (at most 200), filtered. */
-export async function listTickets(db: Db, scope: Scope, filters: TicketFilters, now: Date) {
+export async function listTickets(
+  db: Db,
+  scope: Scope,
+  filters: TicketFilters,
+  page: { limit: number; cursor?: string },
+  now: Date,
+) {
   const filter = scopeFilter(scope);
   const where = [filter.sql];
   const params = [...filter.params];
@@ -423,11 +430,27 @@ export async function listTickets(db: Db, scope: Scope, filters: TicketFilters, 
     where.push('incident_id = ?');
     params.push(incident?.id ?? '');
   }
+  const binding = JSON.stringify(['tickets', scope, filters]);
+  if (page.cursor) {
+    const [at, id] = await decodeCursor(db, page.cursor, binding);
+    if (typeof at !== 'string' || typeof id !== 'string')
+      throw new HttpError(400, 'INVALID_CURSOR', 'the cursor is not one this query gave', {
+        field: 'cursor',
+      });
+    where.push('(created_at < ? OR (created_at = ? AND id > ?))');
+    params.push(at, at, id);
+  }
   const rows = await db.all<TicketRow>(
-    `SELECT * FROM tickets WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id LIMIT 200`,
+    `SELECT * FROM tickets WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id LIMIT ${page.limit + 1}`,
     params,
   );
-  return Promise.all(rows.map((row) => ticketView(db, row, now)));
+  const shown = rows.slice(0, page.limit);
+  const last = shown.at(-1);
+  return {
+    tickets: await Promise.all(shown.map((row) => ticketView(db, row, now))),
+    nextCursor:
+      rows.length > page.limit && last ? await encodeCursor(db, [last.created_at, last.id], binding) : null,
+  };
 }
 
 /** One ticket with its messages and their attachments: internal notes only for vendor staff. */
