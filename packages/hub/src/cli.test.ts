@@ -422,6 +422,36 @@ describe('chainsweep hub and serve usage', () => {
       ['serve', '--data', '/tmp/x', '--db', 'mysql://x'],
       ['serve', '--data', '/tmp/x', '--bogus'],
       ['serve', '--data', '/tmp/x', '--trust-proxy', 'proxy.example'],
+      ['serve', '--data', '/tmp/x', '--mail-from', 'support@hub.test'],
+      ['serve', '--data', '/tmp/x', '--smtp', 'http://mail.test'],
+      ['serve', '--data', '/tmp/x', '--smtp', 'smtp://u:SECRET@mail.test/x', '--mail-from', 'a@b.test'],
+      ['serve', '--data', '/tmp/x', '--smtp', 'smtp://mail.test'],
+      ['serve', '--data', '/tmp/x', '--smtp', 'smtp://mail.test', '--mail-from', 'Support <a@b.test>'],
+      ['serve', '--data', '/tmp/x', '--smtp', 'smtp://mail.test', '--mail-from', 'a@b.test\r\nBcc: x@y.test'],
+      [
+        'serve',
+        '--data',
+        '/tmp/x',
+        '--smtp',
+        'smtp://mail.test',
+        '--mail-from',
+        'a@b.test',
+        '--mailbox',
+        '/tmp/m',
+      ],
+      [
+        'serve',
+        '--data',
+        '/tmp/x',
+        '--smtp',
+        'smtp://mail.test',
+        '--mail-from',
+        'a@b.test',
+        '--mail-reply',
+        'r+x@b.test',
+        '--mailbox',
+        '/tmp/m',
+      ],
       ['hub', '--data', '/tmp/x', 'org', 'remove', 'A'],
       ['hub', 'org', 'list'],
       ['hub', '--data', '/tmp/x', 'token', 'add', '--org', 'A', '--kind', 'api', '--expires', 'soon'],
@@ -429,6 +459,7 @@ describe('chainsweep hub and serve usage', () => {
       const run = await runHubCli(args);
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
       expect(oneLine(run.stderr)).toBe(true);
+      expect(run.stderr).not.toContain('SECRET');
     }
   });
 });
