@@ -1,6 +1,6 @@
 /**
  * `npm run bench:support -- [--posts N] [--tickets N] [--ticket-replies N] [--db postgres://...]
- * [--only sqlite|postgres] [--concurrency C] [--runs R]`: runs the real `chainsweep serve` on a fresh SQLite data
+ * [--only sqlite|postgres] [--concurrency C] [--runs R] [--keep]`: runs the real `chainsweep serve` on a fresh SQLite data
  * folder and on a fresh PostgreSQL database (created from the `--db` URL's server and dropped afterwards), sets up
  * two organisations, an incident and a forum category with the admin CLI and the API, then times over loopback
  * (keep-alive, C requests in flight) ticket creation and ticket replies, loads N forum posts through the API
@@ -8,7 +8,8 @@
  * organisation, one reply in a hundred hidden) and times `GET /api/v1/forum/search` for rare, common, two-term,
  * dotted and short-prefix queries, R runs each, one at a time. Every answer is checked: each creation 201, each
  * search's first page exactly as long as the corpus says it must be. Prints a Markdown table (also written to
- * bench/.work/support-results.md).
+ * bench/.work/support-results.md). `--keep` leaves the data folder and the PostgreSQL database in place (their
+ * names on stderr), for EXPLAIN.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import {
@@ -27,15 +28,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { queryTerms, wordsOf } from '../packages/hub/src/support/forum/search-terms.js';
+import { wordsOf } from '../packages/hub/src/support/forum/search-terms.js';
 import { HubClient, percentile, runPool } from './hub-load.js';
 import { Random } from './random.js';
+import {
+  type CorpusPost,
+  expectedHits,
+  indexedWords,
+  POSTS_PER_THREAD,
+  paragraph,
+  supportCorpus,
+} from './support-corpus.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, 'bench/.work');
 const CLI = join(ROOT, 'dist/bin/chainsweep.js');
-/** Posts per thread: the opening post and its replies. */
-const POSTS_PER_THREAD = 10;
 /** The page size of the timed searches (the API's largest). */
 const SEARCH_LIMIT = 50;
 
@@ -48,6 +55,7 @@ const { values: options } = parseArgs({
     only: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     runs: { type: 'string', default: '200' },
+    keep: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -75,163 +83,6 @@ const QUERIES: { q: string; what: string }[] = [
 
 const log = (line: string) =>
   process.stderr.write(`[bench:support ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-
-// --- the corpus -------------------------------------------------------------------------------------------
-
-const COMMON =
-  `the of and to a in is it you that he was for on are with as i his they be at one have this from or
-had by not word but what some we can out other were all there when up use your how said an each she which do their
-time if will way about many then them write would like so these her long make thing see him two has look more day
-could go come did number sound no most people my over know water than call first who may down side been now find
-any new work part take get place made live where after back little only round man year came show every good me give
-our under name very through just form sentence great think say help low line differ turn cause much mean before move
-right boy old too same tell does set three want air well also play small end put home read hand port large spell add
-even land here must big high such follow act why ask men change went light kind off need house picture try us again
-animal point mother world near build self earth father`.split(/\s+/);
-
-const INCIDENT =
-  `3cx desktop app update installer electron windows macos beacon uninstall reinstall ffmpeg.dll
-d3dcompiler_47.dll signature hash sha256 quarantine endpoint github icon payload shellcode c2 domain dns proxy
-firewall pwa browser version 18.12.416 18.12.407 18.11.1213 12.2.0 scan sweep agent host fleet hub ticket forum
-advisory vendor supply chain compromise trojanized dll sideloading msi pkg dylib libffmpeg.dylib registry
-antivirus edr crowdstrike sentinelone alert false positive detection remediation incident response`.split(
-    /\s+/,
-  );
-
-/** Words found in a few posts only. */
-const RARE = ['smoothoperator', 'iconic stealer', 'gopuram', 'xtrader', 'taxhaul'];
-
-/** Pseudo-words from syllables: the long tail of the vocabulary. */
-function tailWords(count: number): string[] {
-  const random = new Random(7);
-  const syllables = [
-    'ka',
-    'lo',
-    'mi',
-    'ter',
-    'on',
-    'ar',
-    'sel',
-    'vi',
-    'na',
-    'dro',
-    'pel',
-    'ux',
-    'ti',
-    'ber',
-    'gam',
-  ];
-  const words = new Set<string>();
-  while (words.size < count) {
-    let word = '';
-    for (let n = random.int(2, 4); n > 0; n--) word += random.pick(syllables);
-    words.add(word);
-  }
-  return [...words];
-}
-
-/** Draws words with Zipf frequencies: the i-th word of `words` weighs 1 / (i + 1). */
-class ZipfWords {
-  private readonly cumulative: Float64Array;
-
-  constructor(private readonly words: readonly string[]) {
-    this.cumulative = new Float64Array(words.length);
-    let sum = 0;
-    for (let i = 0; i < words.length; i++) {
-      sum += 1 / (i + 1);
-      this.cumulative[i] = sum;
-    }
-  }
-
-  draw(random: Random): string {
-    const target = random.next() * (this.cumulative[this.cumulative.length - 1] as number);
-    let low = 0;
-    let high = this.cumulative.length - 1;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if ((this.cumulative[mid] as number) < target) low = mid + 1;
-      else high = mid;
-    }
-    return this.words[low] as string;
-  }
-}
-
-const VOCABULARY = new ZipfWords([
-  ...COMMON.slice(0, 40),
-  ...INCIDENT,
-  ...COMMON.slice(40),
-  ...tailWords(4000),
-]);
-
-const TEMPLATES = [
-  'We found ffmpeg.dll and d3dcompiler_47.dll next to the 3CX desktop app on {n} hosts.',
-  'Version 18.12.416 of the Electron app was flagged; should we uninstall it everywhere?',
-  'The beacon to the C2 domain stopped after the uninstall, but the hash still matches.',
-  'Is the PWA in the browser safe to use while the desktop app is in quarantine?',
-  'Our EDR raised an alert on the signature of ffmpeg.dll; is it a false positive?',
-  'After the update to 18.12.407 on macOS the libffmpeg.dylib hash changed.',
-  'Steps: uninstall, reboot, sweep with the latest pack, then install the PWA.',
-  'The icon files on GitHub carried the payload address, according to the advisory.',
-];
-
-/** One post of the corpus: its text and who may see it. */
-interface CorpusPost {
-  thread: number;
-  body: string;
-  /** The opening post's thread title, for an opening post. */
-  title?: string;
-  /** The thread belongs to the other organisation. */
-  otherOrg: boolean;
-  hidden: boolean;
-}
-
-function sentence(random: Random): string {
-  if (random.next() < 0.25) return random.pick(TEMPLATES).replace('{n}', String(random.int(2, 400)));
-  const words: string[] = [];
-  for (let n = random.int(6, 16); n > 0; n--) words.push(VOCABULARY.draw(random));
-  if (random.next() < 0.004) words.splice(random.int(0, words.length), 0, random.pick(RARE));
-  const text = words.join(' ');
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${random.pick(['.', '.', '.', '?', '!'])}`;
-}
-
-function paragraph(random: Random, sentences: number): string {
-  return Array.from({ length: sentences }, () => sentence(random)).join(' ');
-}
-
-/** Post `i` of the corpus (threads in order; post i belongs to thread i mod THREADS; the first is its opening). */
-function corpusPost(i: number): CorpusPost {
-  const random = new Random(1_000_003 + i);
-  const thread = i % THREADS;
-  const otherOrg = thread % 10 === 7;
-  if (i < THREADS) {
-    const title = paragraph(random, 1)
-      .slice(0, 120)
-      .replace(/[.?!]$/, '');
-    return { thread, title, body: paragraph(random, random.int(2, 6)), otherOrg, hidden: false };
-  }
-  return { thread, body: paragraph(random, random.int(1, 5)), otherOrg, hidden: i % 100 === 42 };
-}
-
-/** The words each post is indexed by, as the hub indexes them. */
-function indexedWords(post: CorpusPost): Set<string> {
-  return new Set([...wordsOf(post.title ?? ''), ...wordsOf(post.body)]);
-}
-
-/** How many posts the bench organisation's member must find for `q`: all terms, the last as a prefix. */
-function expectedHits(corpus: readonly CorpusPost[], words: readonly Set<string>[], q: string): number {
-  const terms = queryTerms(q);
-  const whole = terms.slice(0, -1);
-  const prefix = terms[terms.length - 1] as string;
-  let count = 0;
-  for (let i = 0; i < corpus.length; i++) {
-    const post = corpus[i] as CorpusPost;
-    if (post.otherOrg || post.hidden) continue;
-    const have = words[i] as Set<string>;
-    if (!whole.every((term) => have.has(term))) continue;
-    if (have.has(prefix) || [...have].some((word) => word.startsWith(prefix))) count++;
-  }
-  return count;
-}
 
 // --- the hub ----------------------------------------------------------------------------------------------
 
@@ -336,7 +187,8 @@ async function runOn(dialect: 'sqlite' | 'postgres', corpus: readonly CorpusPost
       1048576;
     dropDatabase = async () => {
       await stats.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (options.keep) log(`postgres: kept database ${url}`);
+      else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     };
   }
@@ -503,7 +355,8 @@ async function runOn(dialect: 'sqlite' | 'postgres', corpus: readonly CorpusPost
     }
   } finally {
     await dropDatabase();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (options.keep) log(`${dialect}: kept data folder ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -535,7 +388,7 @@ function table(results: Result[]): string {
 }
 
 const dialects = (options.only ? [options.only] : ['sqlite', 'postgres']) as ('sqlite' | 'postgres')[];
-const corpus = Array.from({ length: POSTS }, (_, i) => corpusPost(i));
+const corpus = supportCorpus(POSTS);
 const words = corpus.reduce((sum, p) => sum + wordsOf(p.body).length + wordsOf(p.title ?? '').length, 0);
 log(
   `${POSTS} posts, ${(words / POSTS).toFixed(0)} words each on average; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,

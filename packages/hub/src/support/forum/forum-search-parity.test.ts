@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, type Dialect, openTestStore, type TestStore } from '../../testing/test-db.js';
 import { type SeededOrg, seedOrg, type TestApp, testApp } from '../../testing/test-hub.js';
+import { searchForum } from './forum-store.js';
 import { MAX_QUERY_TERMS, queryTerms, searchTextOf } from './search-terms.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read response JSON by path
@@ -266,6 +267,8 @@ interface Seeded {
     limit: number,
     offset: number,
   ): Promise<{ status: number; labels: string[]; json: Json }>;
+  /** The labels `searchForum` finds for a member of `reader` when it ranks only the newest `rankWindow` matches. */
+  windowed(reader: Reader, q: string, rankWindow: number): Promise<string[]>;
   /** Every result, page after page. */
   search(reader: Reader, q: string): Promise<{ status: number; labels: string[]; json: Json }>;
 }
@@ -325,9 +328,15 @@ async function seed(dialect: Dialect): Promise<Seeded> {
         : [];
     return { status: res.status, labels, json: res.json };
   };
+  const windowed: Seeded['windowed'] = async (reader, q, rankWindow) => {
+    const caller = { kind: 'api', tokenId: 'parity', orgId: orgs[reader].orgId, role: 'org-member' } as const;
+    const hits = await searchForum(store.db, caller, q, { limit: 50, offset: 0 }, rankWindow);
+    return hits.map((hit) => labelOf.get(hit.postId) ?? `unknown ${hit.postId}`);
+  };
   return {
     store,
     page,
+    windowed,
     async search(reader, q) {
       const labels: string[] = [];
       for (let offset = 0; ; offset += 50) {
@@ -412,5 +421,29 @@ describe('forum search on SQLite FTS5 and PostgreSQL tsvector', () => {
     // bm25 (FTS5) weighs term frequency against document length and the term's rarity; ts_rank (PostgreSQL)
     // counts matches without either. Past a clear winner the two orders may differ, so only the set is compared.
     for (const answer of await both('acme', 'beacon')) expect(answer.labels[0]).toBe('beacon-5');
+  });
+
+  it('ranks only the newest readable matches of the window on both (hidden and foreign posts take no place in it)', async () => {
+    for (const q of ['beacon', 'ffmpeg.dll', 'duplicate notice', '3cx', 'near'])
+      for (const rankWindow of [1, 3, 5])
+        for (const reader of ['acme', 'other'] as const) {
+          const newest = modelHits(reader, q).slice(-rankWindow).sort();
+          for (const dialect of DIALECTS)
+            expect({
+              q,
+              rankWindow,
+              reader,
+              dialect,
+              hits: (await hubs[dialect].windowed(reader, q, rankWindow)).sort(),
+            }).toEqual({
+              q,
+              rankWindow,
+              reader,
+              dialect,
+              hits: newest,
+            });
+        }
+    for (const dialect of DIALECTS)
+      expect(await hubs[dialect].windowed('acme', 'beacon', 2)).not.toContain('beacon-5');
   });
 });

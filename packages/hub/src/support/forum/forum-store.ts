@@ -484,35 +484,50 @@ export interface SearchHit {
 }
 
 /**
+ * How many matching posts a search ranks: the caller's newest readable matches, so a query matching most of the
+ * forum costs no more than one matching this many posts.
+ */
+export const SEARCH_RANK_WINDOW = 10_000;
+
+/**
  * Full-text search over thread titles and post bodies `caller` may read: the query's words AND-ed, the last a
- * prefix, case and punctuation ignored (see `queryTerms`), best first (FTS5 bm25 on SQLite, ts_rank on
- * PostgreSQL, then newest first, so equally scored posts come in the same order on both). Hidden posts and threads, and other organisations' threads, are filtered in the query.
+ * prefix, case and punctuation ignored (see `queryTerms`). The newest `rankWindow` readable matches are ranked,
+ * best first (FTS5 bm25 on SQLite, ts_rank on PostgreSQL), equally scored posts newest first, so both stores page
+ * them alike. Hidden posts and threads, and other organisations' threads, are filtered in the query.
  */
 export async function searchForum(
   db: Db,
   caller: ForumCaller,
   q: string | undefined,
   page: { limit: number; offset: number },
+  rankWindow = SEARCH_RANK_WINDOW,
 ): Promise<SearchHit[]> {
   const terms = queryTerms(q);
   if (terms.length === 0) return [];
   const scope = readable(caller);
   const hidden = isStaff(caller) ? '' : 'AND p.hidden = 0';
+  // The window is taken in rowid (seq) order, which FTS5 and a backward scan of the primary key give without
+  // sorting; only the window's rows are scored.
   const rows =
     db.dialect === 'sqlite'
       ? await db.all<{ post_id: string; thread_id: string; title: string; opening: number }>(
-          `SELECT p.id AS post_id, p.thread_id, t.title, p.opening
-           FROM forum_search s JOIN forum_posts p ON p.seq = s.rowid JOIN forum_threads t ON t.id = p.thread_id
-           WHERE forum_search MATCH ? ${hidden} AND ${scope.sql}
-           ORDER BY bm25(forum_search), p.seq DESC LIMIT ? OFFSET ?`,
-          [fts5Query(terms), ...scope.params, page.limit, page.offset],
+          `SELECT w.post_id, w.thread_id, w.title, w.opening FROM (
+             SELECT p.id AS post_id, p.thread_id, t.title, p.opening, p.seq, bm25(forum_search) AS score
+             FROM forum_search s JOIN forum_posts p ON p.seq = s.rowid JOIN forum_threads t ON t.id = p.thread_id
+             WHERE forum_search MATCH ? ${hidden} AND ${scope.sql}
+             ORDER BY s.rowid DESC LIMIT ?
+           ) w ORDER BY w.score, w.seq DESC LIMIT ? OFFSET ?`,
+          [fts5Query(terms), ...scope.params, rankWindow, page.limit, page.offset],
         )
       : await db.all<{ post_id: string; thread_id: string; title: string; opening: number }>(
-          `SELECT p.id AS post_id, p.thread_id, t.title, p.opening
-           FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id, to_tsquery('simple', ?) query
-           WHERE p.search @@ query ${hidden} AND ${scope.sql}
-           ORDER BY ts_rank(p.search, query) DESC, p.seq DESC LIMIT ? OFFSET ?`,
-          [tsQuery(terms), ...scope.params, page.limit, page.offset],
+          `SELECT w.post_id, w.thread_id, w.title, w.opening FROM (
+             SELECT p.id AS post_id, p.thread_id, t.title, p.opening, p.seq, p.search
+             FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id
+             WHERE p.search @@ to_tsquery('simple', ?) ${hidden} AND ${scope.sql}
+             ORDER BY p.seq DESC LIMIT ?
+           ) w, to_tsquery('simple', ?) query
+           ORDER BY ts_rank(w.search, query) DESC, w.seq DESC LIMIT ? OFFSET ?`,
+          [tsQuery(terms), ...scope.params, rankWindow, tsQuery(terms), page.limit, page.offset],
         );
   return rows.map((r) => ({
     postId: r.post_id,
