@@ -10,6 +10,7 @@ import validate, { type DocumentTest } from '@secvisogram/csaf-validator-lib/val
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packArchiveBytes, sha256Indicator, writeVendorKeys } from '../packs/test-packs.js';
 import { addHubToken, runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
+import { type Json, jsonCaller } from '../testing/test-hub.js';
 import { checkProvider, unmetForRole } from './csaf/provider-check.js';
 import { parseFeed, xmllint } from './feeds/test-feed-parsers.js';
 
@@ -19,9 +20,6 @@ const APPS = JSON.parse(
 const MANDATORY: DocumentTest[] = Object.entries(basic)
   .filter(([name]) => name !== 'default')
   .map(([, test]) => test);
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers read by field
-type Json = Record<string, any>;
 
 const chainsweep = (args: string[], home: string) => runHubCli(args, '', home);
 
@@ -42,14 +40,7 @@ describe('advisories end to end, on the real serve and CLI', () => {
   let receiver: Server;
   const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
 
-  const api = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, json: (await res.json()) as Json };
-  };
+  const api = jsonCaller((path, init) => fetch(`${hub.url}${path}`, init));
   const upload = async (sequence: number, query = '') => {
     const archive = await packArchiveBytes(
       '3cx-2023',

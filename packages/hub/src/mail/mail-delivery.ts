@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
+import { singleFlight } from '../background/single-flight.js';
 import type { HubLog } from '../http/request-log.js';
 import type { Db } from '../store/db.js';
 import { mailWakers } from './mail-outbox.js';
@@ -46,29 +47,11 @@ export function startMailDelivery(
   const worker = randomUUID();
   const transport = smtpTransport(settings);
   const backoff = settings.backoffMs ?? DEFAULT_MAIL_BACKOFF_MS;
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
   let lastPrune = 0;
-
-  const poll = (): void => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = sendDue()
-      .catch((error: unknown) =>
-        log({ level: 'error', msg: 'mail outbox poll failed', error: (error as Error).message }),
-      )
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          poll();
-        }
-      });
-  };
+  const flight = singleFlight(
+    () => sendDue(),
+    (error) => log({ level: 'error', msg: 'mail outbox poll failed', error: error.message }),
+  );
 
   const sendDue = async (): Promise<void> => {
     const at = now();
@@ -84,7 +67,7 @@ export function startMailDelivery(
       [at.toISOString(), at.toISOString(), BATCH],
     );
     for (const { id } of due) {
-      if (stopped) return;
+      if (flight.stopped()) return;
       const claimed = await claim(db, id, worker, now());
       if (!claimed) continue;
       const from = sender();
@@ -118,16 +101,15 @@ export function startMailDelivery(
     }
   };
 
-  const wake = () => setTimeout(poll, 20);
+  const wake = () => setTimeout(flight.poll, 20);
   mailWakers.add(wake);
-  const interval = setInterval(poll, settings.pollMs ?? 2000);
-  poll();
+  const interval = setInterval(flight.poll, settings.pollMs ?? 2000);
+  flight.poll();
   return {
     stop: async () => {
-      stopped = true;
       mailWakers.delete(wake);
       clearInterval(interval);
-      await running;
+      await flight.stop();
       transport.close();
     },
   };

@@ -3,13 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
-import { type SeededOrg, seedOrg, type TestApp, testApp } from '../testing/test-hub.js';
+import {
+  type Json,
+  jsonCaller,
+  type SeededOrg,
+  seedOrg,
+  type TestApp,
+  testApp,
+} from '../testing/test-hub.js';
 import type { MailSettings } from './mail-settings.js';
 import { MAX_INBOUND_BYTES, readMailboxOnce } from './mailbox.js';
 import { REPLY_ABOVE } from './ticket-mail.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: test JSON is read loosely
-type Json = Record<string, any>;
 const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
 
 /** A Thunderbird-style plain reply: quoted-printable UTF-8, the marker quoted below an attribution line. */
@@ -85,14 +90,8 @@ describe.each(DIALECTS)('emailed replies from a Maildir on %s', (dialect) => {
   let a: SeededOrg;
   let b: SeededOrg;
   let settings: MailSettings & { mailbox: string; replyAddress: string };
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await hub.app.request(path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return (await res.json()) as Json;
-  };
+  const call = async (method: string, path: string, token: string, body?: unknown) =>
+    (await jsonCaller((p, init) => hub.app.request(p, init))(method, path, token, body)).json;
   const deliver = (name: string, content: string | Buffer) =>
     writeFileSync(join(folder, 'new', name), content);
   const messages = async (id: string) =>

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import PostalMime, { type Address, type Email } from 'postal-mime';
+import { singleFlight } from '../background/single-flight.js';
 import type { HubLog } from '../http/request-log.js';
 import type { Db } from '../store/db.js';
 import { addEmailReply, type OnTicketEvent } from '../support/tickets/index.js';
@@ -149,35 +150,25 @@ export function startMailboxReader(
   now: () => Date,
   onEvent?: OnTicketEvent,
 ): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const pass = () => {
-    if (stopped || running) return;
-    running = readMailboxOnce(db, settings, now(), onEvent)
-      .then((outcomes) => {
-        for (const o of outcomes)
-          log({
-            level: o.accepted ? 'info' : 'warn',
-            msg: o.accepted ? 'email reply accepted' : 'email reply refused',
-            file: o.file,
-            ticket: o.ticketId,
-            reason: o.reason,
-          });
-      })
-      .catch((error: unknown) =>
-        log({ level: 'error', msg: 'mailbox read failed', error: (error as Error).message }),
-      )
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const interval = setInterval(pass, settings.pollMs ?? 2000);
-  pass();
+  const flight = singleFlight(
+    async () => {
+      for (const o of await readMailboxOnce(db, settings, now(), onEvent))
+        log({
+          level: o.accepted ? 'info' : 'warn',
+          msg: o.accepted ? 'email reply accepted' : 'email reply refused',
+          file: o.file,
+          ticket: o.ticketId,
+          reason: o.reason,
+        });
+    },
+    (error) => log({ level: 'error', msg: 'mailbox read failed', error: error.message }),
+  );
+  const interval = setInterval(flight.poll, settings.pollMs ?? 2000);
+  flight.poll();
   return {
     stop: async () => {
-      stopped = true;
       clearInterval(interval);
-      await running;
+      await flight.stop();
     },
   };
 }

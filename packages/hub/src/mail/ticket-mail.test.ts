@@ -2,14 +2,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createUser } from '../auth/users.js';
 import type { Db } from '../store/db.js';
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
-import { type SeededOrg, seedOrg, TEST_PASSWORD, type TestApp, testApp } from '../testing/test-hub.js';
+import {
+  jsonCaller,
+  type SeededOrg,
+  seedOrg,
+  TEST_PASSWORD,
+  type TestApp,
+  testApp,
+} from '../testing/test-hub.js';
 import { createWebhook } from '../webhooks/webhook-store.js';
 import { selfSignedCertificate, testSettings } from '../webhooks/webhook-test-kit.js';
 import type { MailSettings } from './mail-settings.js';
 import { REPLY_ABOVE } from './ticket-mail.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: test JSON is read loosely
-type Json = Record<string, any>;
 const NOTE = 'INTERNAL-NOTE-51c2: the customer runs the trojanized build';
 const MAIL: MailSettings = {
   smtpUrl: 'smtp://127.0.0.1:1',
@@ -37,14 +42,7 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
   let vendor: SeededOrg;
   let a: SeededOrg;
   let b: SeededOrg;
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await hub.app.request(path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
+  const call = jsonCaller((path, init) => hub.app.request(path, init));
   const staff = () => vendor.apiTokens['vendor-staff'];
   const memberA = () => a.apiTokens['org-member'];
 
@@ -67,7 +65,7 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
       body: 'We still run 18.12.416.',
     });
     expect(opened.status).toBe(201);
-    const id = opened.body.ticket.id as string;
+    const id = opened.json.ticket.id as string;
     let mails = await outbox(store.db);
     expect(mails.map((m) => m.to_addr)).toEqual(['queue@vendor.test']);
     expect(mails[0]?.text_body).toContain('We still run 18.12.416.');
@@ -115,7 +113,7 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
       incident: '3cx-2023',
       subject: 'help',
     });
-    const id = opened.body.ticket.id as string;
+    const id = opened.json.ticket.id as string;
     expect((await call('PATCH', `/api/v1/tickets/${id}`, staff(), { assignee: staffUser.id })).status).toBe(
       200,
     );
@@ -144,7 +142,7 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
       subject: 'webhooks',
       body: 'SECRET-BODY-1',
     });
-    const id = opened.body.ticket.id as string;
+    const id = opened.json.ticket.id as string;
     await call('POST', `/api/v1/tickets/${id}/messages`, staff(), { body: NOTE, internal: true });
     await call('POST', `/api/v1/tickets/${id}/messages`, staff(), { body: 'SECRET-BODY-2' });
     await call('POST', `/api/v1/tickets/${id}/state`, staff(), { to: 'resolved' });

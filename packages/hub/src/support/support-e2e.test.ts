@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmtpSink, type SunkMail, startSmtpSink } from '../mail/smtp-test-sink.js';
 import { REPLY_ABOVE } from '../mail/ticket-mail.js';
 import { addHubToken, runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers read by field
-type Json = Record<string, any>;
+import { type Json, jsonCaller } from '../testing/test-hub.js';
 
 /**
  * The issue's walkthrough on the real CLI and a real `chainsweep serve` with email: an organisation's member opens
@@ -24,14 +22,7 @@ describe('support desk end to end, on the real serve and CLI with SMTP and a Mai
   let staff: string;
   let member: string;
 
-  const api = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, json: (await res.json()) as Json };
-  };
+  const api = jsonCaller((path, init) => fetch(`${hub.url}${path}`, init));
   /** The first message the sink got for `to` that `matches`, waiting up to 10 s for it. */
   const mailTo = async (to: string, matches: (mail: SunkMail) => boolean) => {
     for (let waited = 0; waited < 10_000; waited += 50) {

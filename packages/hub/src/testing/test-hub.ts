@@ -73,3 +73,29 @@ export async function seedOrg(db: Db, name: string): Promise<SeededOrg> {
   }
   return { orgId: org.id, emails, apiTokens };
 }
+
+/** A test's loosely read JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: test JSON is read by field
+export type Json = Record<string, any>;
+
+/** A JSON request with a bearer token, answered with its status and parsed body. */
+export type JsonCall = (
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+) => Promise<{ status: number; json: Json }>;
+
+/** JSON calls over `send`: the real server's `fetch` or an app's `request`. */
+export function jsonCaller(
+  send: (path: string, init: RequestInit) => Response | Promise<Response>,
+): JsonCall {
+  return async (method, path, token, body) => {
+    const res = await send(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Json };
+  };
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { singleFlight } from '../background/single-flight.js';
 import type { HubDeps } from '../http/hub-env.js';
 import { type HubLog, jsonLineLog } from '../http/request-log.js';
 import type { Db } from '../store/db.js';
@@ -52,29 +53,12 @@ export function startWebhookDelivery(
   const inFlight = new Map<string, Promise<void>>();
   const perWebhook = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
-  let stopped = false;
-  let polling: Promise<void> | undefined;
-  let again = false;
   let lastPrune = 0;
-
-  const poll = (): void => {
-    if (stopped) return;
-    if (polling) {
-      again = true;
-      return;
-    }
-    polling = pollOnce()
-      .catch((error: unknown) =>
-        log({ level: 'error', msg: 'webhook outbox poll failed', error: (error as Error).message }),
-      )
-      .finally(() => {
-        polling = undefined;
-        if (again) {
-          again = false;
-          poll();
-        }
-      });
-  };
+  const flight = singleFlight(
+    () => pollOnce(),
+    (error) => log({ level: 'error', msg: 'webhook outbox poll failed', error: error.message }),
+  );
+  const poll = flight.poll;
 
   const pollOnce = async (): Promise<void> => {
     const now = deps.now();
@@ -94,7 +78,7 @@ export function startWebhookDelivery(
       [at, at, ...busy, free * 2],
     );
     for (const candidate of due) {
-      if (stopped || free <= 0) break;
+      if (flight.stopped() || free <= 0) break;
       if ((perWebhook.get(candidate.webhook_id) ?? 0) >= PER_WEBHOOK_CONCURRENCY) continue;
       const claimed = await claim(deps.db, candidate.id, worker, deps.now(), claimMs);
       if (!claimed) continue;
@@ -177,11 +161,10 @@ export function startWebhookDelivery(
 
   return {
     stop: async () => {
-      stopped = true;
       localWakers.delete(waker);
       clearInterval(interval);
       for (const timer of timers) clearTimeout(timer);
-      await polling;
+      await flight.stop();
       await Promise.all(inFlight.values());
     },
   };
