@@ -487,7 +487,7 @@ export interface SearchHit {
  * How many matching posts a search ranks: the caller's newest readable matches, so a query matching most of the
  * forum costs no more than one matching this many posts.
  */
-export const SEARCH_RANK_WINDOW = 10_000;
+export const SEARCH_RANK_WINDOW = 5_000;
 
 /**
  * Full-text search over thread titles and post bodies `caller` may read: the query's words AND-ed, the last a
@@ -506,8 +506,8 @@ export async function searchForum(
   if (terms.length === 0) return [];
   const scope = readable(caller);
   const hidden = isStaff(caller) ? '' : 'AND p.hidden = 0';
-  // The window is taken in rowid (seq) order, which FTS5 and a backward scan of the primary key give without
-  // sorting; only the window's rows are scored.
+  // The window is taken in seq order, which FTS5 and a backward scan of the primary key give without sorting; the
+  // window's rows carry no tsvector, so PostgreSQL sorts them in memory.
   const rows =
     db.dialect === 'sqlite'
       ? await db.all<{ post_id: string; thread_id: string; title: string; opening: number }>(
@@ -521,13 +521,12 @@ export async function searchForum(
         )
       : await db.all<{ post_id: string; thread_id: string; title: string; opening: number }>(
           `SELECT w.post_id, w.thread_id, w.title, w.opening FROM (
-             SELECT p.id AS post_id, p.thread_id, t.title, p.opening, p.seq, p.search
-             FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id
-             WHERE p.search @@ to_tsquery('simple', ?) ${hidden} AND ${scope.sql}
+             SELECT p.id AS post_id, p.thread_id, t.title, p.opening, p.seq, ts_rank(p.search, query) AS score
+             FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id, to_tsquery('simple', ?) query
+             WHERE p.search @@ query ${hidden} AND ${scope.sql}
              ORDER BY p.seq DESC LIMIT ?
-           ) w, to_tsquery('simple', ?) query
-           ORDER BY ts_rank(w.search, query) DESC, w.seq DESC LIMIT ? OFFSET ?`,
-          [tsQuery(terms), ...scope.params, rankWindow, tsQuery(terms), page.limit, page.offset],
+           ) w ORDER BY w.score DESC, w.seq DESC LIMIT ? OFFSET ?`,
+          [tsQuery(terms), ...scope.params, rankWindow, page.limit, page.offset],
         );
   return rows.map((r) => ({
     postId: r.post_id,
