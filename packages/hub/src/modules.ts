@@ -5,6 +5,8 @@ import { type CsafSigner, loadCsafSigner } from './advisories/csaf/csaf-signer.j
 import { advisoryFeedRoutes } from './advisories/feeds/feed-routes.js';
 import { packAtomFeedRoutes } from './advisories/feeds/pack-feed-routes.js';
 import { advisoryPageRoutes } from './advisories/pages/advisory-page-routes.js';
+import { type ConsoleAsset, loadConsoleAssets } from './console/console-assets.js';
+import { consoleRoutes } from './console/console-routes.js';
 import { fleetRoutes } from './fleet/routes.js';
 import type { ClientView } from './http/client-view.js';
 import type { HubDeps, RouteModule } from './http/hub-env.js';
@@ -29,6 +31,8 @@ export interface ModuleOptions {
   client?: ClientView;
   /** The CSAF signing key (`serve --csaf-key`, or the store's); without it the store's key is loaded on first use. */
   csafSigner?: CsafSigner;
+  /** The built console; without it the build in dist/web, read once. */
+  consoleAssets?: Map<string, ConsoleAsset>;
 }
 
 /** Every feature's routes, mounted by `serve` (one line per module). */
@@ -61,5 +65,6 @@ export function hubModules(deps: HubDeps, options: ModuleOptions = {}): RouteMod
     ticketRoutes(deps, ticketNotifications(deps)),
     webhookRoutes(deps, deps.config.webhooks ?? processWebhookSettings()),
     packAtomFeedRoutes(deps),
+    consoleRoutes(options.consoleAssets ?? loadConsoleAssets()),
   ];
 }

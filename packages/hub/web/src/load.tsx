@@ -1,0 +1,64 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError } from './api.js';
+
+/** What a page loads: the data once there, or the error that stopped it. */
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | undefined;
+  reload(): void;
+}
+
+/** Loads `fetcher()` when `key` changes (a path, a query), keeping the previous data until the new arrives. */
+export function useLoad<T>(fetcher: () => Promise<T>, key: string): Loaded<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError>();
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let live = true;
+    fetcher().then(
+      (value) => {
+        if (!live) return;
+        setData(value);
+        setError(undefined);
+      },
+      (failure: unknown) => {
+        if (!live) return;
+        setError(failure instanceof ApiError ? failure : new ApiError(0, 'ERROR', String(failure)));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [key, round]);
+  const reload = useCallback(() => setRound((n) => n + 1), []);
+  return { data, error, reload };
+}
+
+/** The page's content once loaded, its error in an alert, or a loading line. */
+export function Show<T>({
+  loaded,
+  children,
+}: {
+  loaded: Loaded<T>;
+  children: (data: T) => ComponentChildren;
+}) {
+  if (loaded.error && loaded.data === undefined) return <ErrorNote error={loaded.error} />;
+  if (loaded.data === undefined)
+    return (
+      <p class="muted" aria-live="polite">
+        Loading…
+      </p>
+    );
+  return <>{children(loaded.data)}</>;
+}
+
+/** An error as one readable line, naming the field when the hub did. */
+export function ErrorNote({ error }: { error: ApiError }) {
+  return (
+    <p class="error" role="alert">
+      {error.message}
+      {error.field ? ` (${error.field})` : ''}
+    </p>
+  );
+}
