@@ -64,6 +64,6 @@ describe('the console files', () => {
     expect((await app.request('/forum/..%2Fevil')).status).toBe(404);
     const missing = await appOver(loadConsoleAssets(join(dir, 'nowhere'))).request('/console/');
     expect(missing.status).toBe(503);
-    expect((await missing.json()).error.code).toBe('CONSOLE_NOT_BUILT');
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('CONSOLE_NOT_BUILT');
   });
 });
