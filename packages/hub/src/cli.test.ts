@@ -416,7 +416,22 @@ describe('chainsweep hub and serve usage', () => {
   });
 
   it('exits 2 with one line for bad usage', async () => {
+    const linked = await mkdtemp(join(tmpdir(), 'maildir-'));
+    await symlink(tmpdir(), join(linked, 'new'));
     for (const args of [
+      [
+        'serve',
+        '--data',
+        '/tmp/x',
+        '--smtp',
+        'smtp://mail.test',
+        '--mail-from',
+        'a@b.test',
+        '--mail-reply',
+        'r@b.test',
+        '--mailbox',
+        linked,
+      ],
       ['serve'],
       ['serve', '--data', '/tmp/x', '--listen', 'nonsense'],
       ['serve', '--data', '/tmp/x', '--db', 'mysql://x'],

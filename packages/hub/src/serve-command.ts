@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -169,15 +169,20 @@ function mailSettings(values: Record<string, string | boolean | string[] | undef
   };
 }
 
-/** A Maildir: its `new`, `cur` and `tmp` folders made (0700) when missing; one line when it cannot be. */
+/** A Maildir: its `new`, `cur` and `tmp` folders made (0700) when missing, none a link; one line otherwise. */
 function openMaildir(folder: string): string {
-  try {
-    for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(folder, sub), { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new UserError(
-      'USAGE',
-      `--mailbox ${folder}: cannot be used (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+  for (const sub of ['', 'tmp', 'new', 'cur']) {
+    const path = join(folder, sub);
+    try {
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new UserError(
+        'USAGE',
+        `--mailbox ${path}: cannot be used (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    if (!lstatSync(path).isDirectory())
+      throw new UserError('USAGE', `--mailbox ${path}: is a symbolic link or not a folder`);
   }
   return folder;
 }

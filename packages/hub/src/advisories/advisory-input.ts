@@ -1,4 +1,4 @@
-import { choiceField, lineField } from '../http/fields.js';
+import { choiceField, lineField, markdownField } from '../http/fields.js';
 import { HttpError } from '../http/http-error.js';
 import {
   ADVISORY_SEVERITIES,
@@ -36,12 +36,6 @@ const LIMITS = {
   url: 2000,
   cves: 50,
 };
-/** Characters no Markdown field holds: the C0 and C1 controls but tab, newline and carriage return. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
-/** Bidirectional overrides and isolates, which can make shown text read unlike what it is ("Trojan Source"). */
-const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CVE = /^CVE-\d{4}-\d{4,7}$/;
 const PACK_ID = /^[a-z0-9][a-z0-9.-]{0,63}$/;
 
@@ -65,12 +59,12 @@ export function parseContent(value: unknown, field = 'content'): ContentInput {
         field: `${field}.${key}`,
       });
   return {
-    title: wellFormed(lineField(input.title, `${field}.title`, LIMITS.title), `${field}.title`),
+    title: lineField(input.title, `${field}.title`, LIMITS.title),
     severity: choiceField(input.severity, `${field}.severity`, ADVISORY_SEVERITIES),
     tlp: choiceField(input.tlp ?? 'WHITE', `${field}.tlp`, TLP_LABELS),
     status: choiceField(input.status ?? 'interim', `${field}.status`, ADVISORY_STATUSES),
-    summary: wellFormed(lineField(input.summary, `${field}.summary`, LIMITS.summary), `${field}.summary`),
-    body: textField(input.body ?? '', `${field}.body`, LIMITS.body, true),
+    summary: lineField(input.summary, `${field}.summary`, LIMITS.summary),
+    body: markdownField(input.body ?? '', `${field}.body`, LIMITS.body, true),
     products: listField(input.products, `${field}.products`, LIMITS.products, (item, at) => {
       const pick = objectField(item, at);
       return {
@@ -79,7 +73,7 @@ export function parseContent(value: unknown, field = 'content'): ContentInput {
       };
     }),
     remediation: listField(input.remediation, `${field}.remediation`, LIMITS.steps, (item, at) =>
-      textField(item, at, LIMITS.step, false),
+      markdownField(item, at, LIMITS.step, false),
     ),
     packs: listField(input.packs, `${field}.packs`, LIMITS.packs, (item, at): LinkedPack => {
       const pack = objectField(item, at);
@@ -94,7 +88,7 @@ export function parseContent(value: unknown, field = 'content'): ContentInput {
       const reference = objectField(item, at);
       return {
         url: webUrlField(reference.url, `${at}.url`),
-        summary: wellFormed(lineField(reference.summary, `${at}.summary`, 300), `${at}.summary`),
+        summary: lineField(reference.summary, `${at}.summary`, 300),
       } satisfies AdvisoryReference;
     }),
     cves: listField(input.cves, `${field}.cves`, LIMITS.cves, (item, at) =>
@@ -159,7 +153,7 @@ export interface PackApp {
 
 /** A one-line summary of a revision ("what changed"): required when revising or publishing. */
 export function revisionSummaryField(value: unknown, field = 'summary'): string {
-  return wellFormed(lineField(value, field, 500), field);
+  return lineField(value, field, 500);
 }
 
 function objectField(value: unknown, field: string): Record<string, unknown> {
@@ -179,36 +173,6 @@ function listField<T>(
   if (value.length > max)
     throw new HttpError(400, 'INVALID', `${field} must have at most ${max} items`, { field });
   return value.map((v, index) => item(v, `${field}[${index}]`));
-}
-
-function textField(value: unknown, field: string, max: number, emptyAllowed: boolean): string {
-  if (typeof value !== 'string') throw new HttpError(400, 'INVALID', `${field} must be a string`, { field });
-  if ((!emptyAllowed && value.trim().length === 0) || value.length > max)
-    throw new HttpError(400, 'INVALID', `${field} must have ${emptyAllowed ? 0 : 1} to ${max} characters`, {
-      field,
-    });
-  if (CONTROL_IN_TEXT.test(value))
-    throw new HttpError(400, 'INVALID', `${field} must not contain control characters`, { field });
-  return wellFormed(value, field);
-}
-
-/**
- * `value` if it is valid Unicode without bidirectional controls: 400 naming `field` for a lone surrogate (which
- * no UTF-8 output can carry) or an override or isolate (which could show a command or version reversed).
- */
-function wellFormed(value: string, field: string): string {
-  if (LONE_SURROGATE.test(value))
-    throw new HttpError(400, 'INVALID', `${field} must not contain lone surrogates`, { field });
-  if (BIDI_CONTROL.test(value))
-    throw new HttpError(
-      400,
-      'INVALID',
-      `${field} must not contain bidirectional override or isolate characters`,
-      {
-        field,
-      },
-    );
-  return value;
 }
 
 function patternField(value: unknown, field: string, pattern: RegExp, what: string): string {

@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import { ANY_ROLE, requireRole } from '../http/access.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
-import { readJsonObject } from '../http/json-body.js';
+import { onlyFields, readJsonObject } from '../http/json-body.js';
 import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../http/openapi.js';
 import { DEFAULT_PACK_SETTINGS } from '../packs/pack-settings.js';
 import { storedPackIntel } from '../packs/stored-intel.js';
@@ -208,16 +208,6 @@ async function advisoryId(db: Db, c: Context<HubEnv>): Promise<string> {
   const id = await advisoryIdOf(db, c.req.param('id') ?? '');
   if (!id) throw notFound();
   return id;
-}
-
-/** 400 naming the first field of `body` outside `allowed` (a field the hub would otherwise ignore). */
-function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): Record<string, unknown> {
-  const unknown = Object.keys(body).find((key) => !allowed.includes(key));
-  if (unknown !== undefined)
-    throw new HttpError(400, 'INVALID', `${unknown} is not a field here (send ${allowed.join(', ')})`, {
-      field: unknown,
-    });
-  return body;
 }
 
 function baseSeqField(value: unknown): number {

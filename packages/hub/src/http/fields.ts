@@ -4,13 +4,59 @@ import { HttpError } from './http-error.js';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
-/** A required one-line string of 1..`max` characters: 400 naming `field` otherwise. */
+/** Characters no Markdown text holds: the C0 and C1 controls but tab, newline and carriage return. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/** Bidirectional overrides and isolates, which can make shown text read unlike what it is ("Trojan Source"). */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A required one-line string of 1..`max` characters, not only spaces, well formed: 400 naming `field` otherwise. */
 export function lineField(value: unknown, field: string, max: number): string {
   if (typeof value !== 'string') throw new HttpError(400, 'INVALID', `${field} must be a string`, { field });
-  if (value.length === 0 || value.length > max)
+  if (value.trim().length === 0 || value.length > max)
     throw new HttpError(400, 'INVALID', `${field} must have 1 to ${max} characters`, { field });
   if (CONTROL.test(value))
     throw new HttpError(400, 'INVALID', `${field} must not contain control characters`, { field });
+  return wellFormed(value, field);
+}
+
+/**
+ * A Markdown text of 1..`max` characters (0.. with `emptyAllowed`): lines and tabs allowed, other control
+ * characters not, well formed: 400 naming `field` otherwise.
+ */
+export function markdownField(value: unknown, field: string, max: number, emptyAllowed = false): string {
+  if (typeof value !== 'string') throw new HttpError(400, 'INVALID', `${field} must be a string`, { field });
+  if ((!emptyAllowed && value.trim().length === 0) || value.length > max)
+    throw new HttpError(
+      400,
+      'INVALID',
+      `${field} must be Markdown of ${emptyAllowed ? 0 : 1} to ${max} characters`,
+      {
+        field,
+      },
+    );
+  if (CONTROL_IN_TEXT.test(value))
+    throw new HttpError(400, 'INVALID', `${field} must not contain control characters`, { field });
+  return wellFormed(value, field);
+}
+
+/**
+ * `value` if it is valid Unicode without bidirectional controls: 400 naming `field` for a lone surrogate (which
+ * no UTF-8 output can carry) or an override or isolate (which could show a command or version reversed).
+ */
+export function wellFormed(value: string, field: string): string {
+  if (LONE_SURROGATE.test(value))
+    throw new HttpError(400, 'INVALID', `${field} must not contain lone surrogates`, { field });
+  if (BIDI_CONTROL.test(value))
+    throw new HttpError(
+      400,
+      'INVALID',
+      `${field} must not contain bidirectional override or isolate characters`,
+      {
+        field,
+      },
+    );
   return value;
 }
 

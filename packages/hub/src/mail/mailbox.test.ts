@@ -204,6 +204,48 @@ describe.each(DIALECTS)('emailed replies from a Maildir on %s', (dialect) => {
     expect(readdirSync(join(folder, 'cur')).filter((n) => n.endsWith(':2,ST'))).toHaveLength(9);
   });
 
+  it('refuses other automatic mail and a From with more than one mailbox', async () => {
+    const { id, replyTo } = await answeredTicket(a);
+    const admin = a.emails['org-admin'];
+    const variants: [string, string][] = [
+      ['1.autoreply', `X-Autoreply: yes\r\n${thunderbird(admin, replyTo, 'v1')}`],
+      ['2.autorespond', `X-Autorespond: yes\r\n${thunderbird(admin, replyTo, 'v2')}`],
+      ['3.exchange-oof', `X-Auto-Response-Suppress: All\r\n${thunderbird(admin, replyTo, 'v3')}`],
+      ['4.bounce', `Return-Path: <>\r\n${thunderbird(admin, replyTo, 'v4')}`],
+      ['5.list', `List-Id: <incident.lists.example>\r\n${thunderbird(admin, replyTo, 'v5')}`],
+      ['6.two-from', `From: ${admin}\r\n${thunderbird('someone@evil.test', replyTo, 'v6')}`],
+      ['7.two-in-from', thunderbird(`${admin}>, <someone@evil.test`, replyTo, 'v7')],
+      ['8.group', thunderbird(admin, replyTo, 'v8').replace(/^From: .*$/m, `From: team: ${admin};`)],
+    ];
+    for (const [name, mail] of variants) deliver(name, mail);
+    const outcomes = await readMailboxOnce(store.db, settings, new Date());
+    expect(outcomes.map((o) => [o.file, o.accepted])).toEqual(variants.map(([name]) => [name, false]));
+    expect(outcomes.slice(0, 5).every((o) => o.reason === 'an automatic reply')).toBe(true);
+    expect(
+      outcomes.slice(5).every((o) => o.reason === 'the sender is not who the reply address was sent to'),
+    ).toBe(true);
+    expect((await messages(id)).filter(([, via]) => via === 'email')).toEqual([]);
+  });
+
+  it('does not read a mailbox whose new/ or cur/ is a symbolic link, and touches nothing through it', async () => {
+    const { replyTo } = await answeredTicket(a);
+    const victim = mkdtempSync(join(tmpdir(), 'victim-'));
+    writeFileSync(join(victim, 'precious'), 'keep');
+    rmSync(join(folder, 'new'), { recursive: true });
+    symlinkSync(victim, join(folder, 'new'));
+    await expect(readMailboxOnce(store.db, settings, new Date())).rejects.toThrow(/new is a symbolic link/);
+    expect(readdirSync(victim)).toEqual(['precious']);
+    rmSync(join(folder, 'new'));
+    mkdirSync(join(folder, 'new'));
+    rmSync(join(folder, 'cur'), { recursive: true });
+    symlinkSync(victim, join(folder, 'cur'));
+    deliver('1.m', thunderbird(a.emails['org-admin'], replyTo, 'x'));
+    await expect(readMailboxOnce(store.db, settings, new Date())).rejects.toThrow(/cur is a symbolic link/);
+    expect(readdirSync(victim)).toEqual(['precious']);
+    expect(readdirSync(join(folder, 'new'))).toEqual(['1.m']);
+    rmSync(victim, { recursive: true });
+  });
+
   it('sets aside symbolic links, oversized and unparseable files, and refuses a reply to a closed ticket', async () => {
     const { id, replyTo } = await answeredTicket(a);
     const admin = a.emails['org-admin'];

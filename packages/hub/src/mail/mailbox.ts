@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readdir, rename } from 'node:fs/promises';
+import { lstat, open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import PostalMime, { type Address, type Email } from 'postal-mime';
+import PostalMime, { type Address, addressParser, type Email } from 'postal-mime';
 import { singleFlight } from '../background/single-flight.js';
 import type { HubLog } from '../http/request-log.js';
 import type { Db } from '../store/db.js';
@@ -45,6 +45,7 @@ export async function readMailboxOnce(
   now: Date,
   onEvent?: OnTicketEvent,
 ): Promise<InboundOutcome[]> {
+  await realFolders(settings.mailbox);
   const fresh = join(settings.mailbox, 'new');
   const names = (await readdir(fresh))
     .filter((name) => !name.startsWith('.'))
@@ -85,11 +86,7 @@ async function takeMessage(
   }
   const header = (key: string) =>
     email.headers.filter((h) => h.key === key).map((h) => h.value.trim().toLowerCase());
-  if (
-    header('auto-submitted').some((v) => v !== 'no') ||
-    header('precedence').some((v) => /bulk|junk|list|auto/.test(v))
-  )
-    return { accepted: false, reason: 'an automatic reply' };
+  if (isAutomatic(header)) return { accepted: false, reason: 'an automatic reply' };
   const recipients = [
     ...mailboxesOf(email.to),
     ...mailboxesOf(email.cc),
@@ -99,9 +96,12 @@ async function takeMessage(
   if (!token) return { accepted: false, reason: 'not sent to a reply address' };
   const target = await replyTarget(db, token);
   if (!target) return { accepted: false, reason: 'an unknown reply address' };
-  const senders = mailboxesOf(email.from ? [email.from] : []);
+  // One From header naming one mailbox (RFC 5322): with more, which one a DMARC check read is unknown.
+  const fromLines = email.headers.filter((h) => h.key === 'from').map((h) => h.value);
+  const parsed = fromLines.length === 1 ? addressParser(fromLines[0] as string) : [];
+  const sender = parsed.length === 1 ? parsed[0]?.address : undefined;
   const user = await db.get<{ email: string }>('SELECT email FROM users WHERE id = ?', [target.userId]);
-  if (senders.length !== 1 || !user || senders[0]?.toLowerCase() !== user.email.toLowerCase())
+  if (!sender || !user || sender.toLowerCase() !== user.email.toLowerCase())
     return {
       accepted: false,
       ticketId: target.ticketId,
@@ -123,6 +123,34 @@ async function takeMessage(
   return result.accepted
     ? { accepted: true, ticketId: target.ticketId }
     : { accepted: false, ticketId: target.ticketId, reason: result.reason };
+}
+
+/**
+ * Whether headers mark the message as sent by a machine: auto-replies and vacation notices (RFC 3834
+ * `Auto-Submitted`, and the `X-Autoreply`, `X-Autorespond` and Exchange headers others send), bounces (a null
+ * `Return-Path`), and list or bulk mail. Answering them would only make mail loops.
+ */
+function isAutomatic(header: (key: string) => string[]): boolean {
+  return (
+    header('auto-submitted').some((v) => v !== 'no') ||
+    header('precedence').some((v) => /bulk|junk|list|auto/.test(v)) ||
+    header('x-autoreply').length > 0 ||
+    header('x-autorespond').length > 0 ||
+    header('x-auto-response-suppress').some((v) => /\b(all|oof|autoreply)\b/.test(v)) ||
+    header('return-path').some((v) => /^<\s*>$/.test(v)) ||
+    header('list-id').length > 0
+  );
+}
+
+/** Refuses a mailbox whose folder, `new/` or `cur/` is a symbolic link or not a folder (read again every pass). */
+async function realFolders(mailbox: string): Promise<void> {
+  for (const folder of [mailbox, join(mailbox, 'new'), join(mailbox, 'cur')]) {
+    const stat = await lstat(folder);
+    if (!stat.isDirectory())
+      throw new Error(
+        `${folder} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}: the mailbox is not read`,
+      );
+  }
 }
 
 /** The bytes of a regular file, never through a symbolic link, or `too-large`. */

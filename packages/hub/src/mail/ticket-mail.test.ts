@@ -102,6 +102,17 @@ describe.each(DIALECTS)('ticket notifications on %s', (dialect) => {
     expect(all).not.toContain('@beta.test');
   });
 
+  it('keeps a subject from reading as an encoded header word in the mail', async () => {
+    const opened = await call('POST', '/api/v1/tickets', memberA(), {
+      incident: '3cx-2023',
+      subject: 'encw =?UTF-8?B?DQpCY2M6IGV2aWxAZXZpbC50ZXN0?= end',
+    });
+    expect(opened.status).toBe(201);
+    const [mail] = await outbox(store.db);
+    expect(mail?.subject).toContain('encw = ?UTF-8?B?DQpCY2M6IGV2aWxAZXZpbC50ZXN0?= end');
+    expect(mail?.subject).not.toContain('=?');
+  });
+
   it('mails the assignee instead of the queue, and the users who wrote instead of the admins', async () => {
     const staffUser = await createUser(
       store.db,

@@ -93,7 +93,8 @@ async function authorName(tx: Db, deps: HubDeps, event: TicketEvent): Promise<st
 
 function subjectOf(deps: HubDeps, event: TicketEvent): string {
   const tag = `[${deps.config.publisher.name} ticket ${event.ticketId.slice(0, 8)}]`;
-  const subject = event.subject.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ');
+  // No control characters, and no `=?` that a mail client would decode as an RFC 2047 encoded word.
+  const subject = event.subject.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replaceAll('=?', '= ?');
   return event.kind === 'state' ? `${tag} ${subject}: now ${event.state}` : `${tag} ${subject}`;
 }
 

@@ -2,12 +2,13 @@ import { Hono } from 'hono';
 import { ANY_ROLE, requireRole } from '../http/access.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
-import { readJsonObject } from '../http/json-body.js';
+import { onlyFields, readJsonObject } from '../http/json-body.js';
 import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../http/openapi.js';
 import { createIncident, getIncident, incidentInput, listIncidents, updateIncident } from './incidents.js';
 
 const STAFF = ['vendor-staff'] as const;
 
+const INCIDENT_FIELDS = ['slug', 'title', 'advisoryTrackingId', 'freeTickets', 'whenUsedUp'];
 /** Incidents: vendor staff create them and set each one's free-ticket offer; every signed-in caller lists them. */
 export function incidentRoutes(deps: HubDeps): RouteModule {
   const routes = new Hono<HubEnv>()
@@ -20,7 +21,7 @@ export function incidentRoutes(deps: HubDeps): RouteModule {
       const by = principal.kind === 'user' ? `user:${principal.userId}` : `token:${principal.tokenId}`;
       const incident = await createIncident(
         deps.db,
-        incidentInput(await readJsonObject(c), false),
+        incidentInput(onlyFields(await readJsonObject(c), INCIDENT_FIELDS), false),
         by,
         deps.now(),
       );
@@ -36,7 +37,7 @@ export function incidentRoutes(deps: HubDeps): RouteModule {
       requireRole(c, STAFF);
       const incident = await getIncident(deps.db, c.req.param('id'));
       if (!incident) throw new HttpError(404, 'NOT_FOUND', 'no such incident');
-      const input = incidentInput(await readJsonObject(c), true);
+      const input = incidentInput(onlyFields(await readJsonObject(c), INCIDENT_FIELDS), true);
       if (input.slug !== undefined && input.slug !== incident.slug)
         throw new HttpError(400, 'INVALID', 'slug cannot change', { field: 'slug' });
       return c.json({ incident: await updateIncident(deps.db, incident.id, input, deps.now()) });

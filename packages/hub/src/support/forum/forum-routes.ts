@@ -1,9 +1,15 @@
 import { Hono } from 'hono';
 import { ANY_ROLE, requireRole } from '../../http/access.js';
-import { choiceField, lineField, optionalIntField, optionalLineField } from '../../http/fields.js';
+import {
+  choiceField,
+  lineField,
+  markdownField,
+  optionalIntField,
+  optionalLineField,
+} from '../../http/fields.js';
 import { HttpError } from '../../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../../http/hub-env.js';
-import { readJsonObject } from '../../http/json-body.js';
+import { onlyFields, readJsonObject } from '../../http/json-body.js';
 import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../../http/openapi.js';
 import {
   actorOf,
@@ -30,18 +36,7 @@ const STAFF = ['vendor-staff'] as const;
 const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 /** The longest post body (characters of Markdown). */
 const MAX_BODY = 20_000;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
-const BODY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-function bodyField(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_BODY)
-    throw new HttpError(400, 'INVALID', `body must be Markdown of 1 to ${MAX_BODY} characters`, {
-      field: 'body',
-    });
-  if (BODY_CONTROL.test(value))
-    throw new HttpError(400, 'INVALID', 'body must not contain control characters', { field: 'body' });
-  return value;
-}
+const bodyField = (value: unknown) => markdownField(value, 'body', MAX_BODY);
 
 function booleanField(value: unknown, field: string): boolean {
   if (typeof value !== 'boolean')
@@ -73,7 +68,7 @@ export function forumRoutes(deps: HubDeps): RouteModule {
     })
     .post('/api/v1/forum/categories', async (c) => {
       const principal = requireRole(c, STAFF);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['slug', 'title', 'description', 'incident']);
       if (typeof body.slug !== 'string' || !SLUG.test(body.slug))
         throw new HttpError(400, 'INVALID', 'slug must be 2 to 63 lower-case letters, digits or dashes', {
           field: 'slug',
@@ -99,7 +94,7 @@ export function forumRoutes(deps: HubDeps): RouteModule {
     })
     .post('/api/v1/forum/threads', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['category', 'title', 'body', 'visibility', 'orgId']);
       const created = await createThread(
         deps.db,
         principal,
@@ -136,18 +131,18 @@ export function forumRoutes(deps: HubDeps): RouteModule {
     })
     .post('/api/v1/forum/threads/:id/replies', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['body']);
       const post = await replyTo(deps.db, principal, c.req.param('id'), bodyField(body.body), deps.now());
       return c.json({ post }, 201);
     })
     .post('/api/v1/forum/threads/:id/lock', async (c) => {
       const principal = requireRole(c, STAFF);
-      const locked = booleanField((await readJsonObject(c)).locked ?? true, 'locked');
+      const locked = booleanField(onlyFields(await readJsonObject(c), ['locked']).locked ?? true, 'locked');
       return c.json({ thread: await setThreadLocked(deps.db, principal, c.req.param('id'), locked) });
     })
     .post('/api/v1/forum/threads/:id/pin', async (c) => {
       const principal = requireRole(c, STAFF);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['pinned', 'incident']);
       const pinned = booleanField(body.pinned ?? true, 'pinned');
       const incident = optionalLineField(body.incident, 'incident', 64);
       return c.json({
@@ -159,13 +154,13 @@ export function forumRoutes(deps: HubDeps): RouteModule {
     })
     .post('/api/v1/forum/threads/:id/answer', async (c) => {
       const principal = requireRole(c, STAFF);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['postId']);
       const postId = body.postId === null ? null : lineField(body.postId ?? '', 'postId', 64);
       return c.json({ thread: await setAnswer(deps.db, principal, c.req.param('id'), postId) });
     })
     .patch('/api/v1/forum/posts/:id', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['body', 'title']);
       if (body.body === undefined && body.title === undefined)
         throw new HttpError(400, 'INVALID', 'send body or title', { field: 'body' });
       const input = {
@@ -186,7 +181,7 @@ export function forumRoutes(deps: HubDeps): RouteModule {
     })
     .post('/api/v1/forum/posts/:id/hide', async (c) => {
       const principal = requireRole(c, STAFF);
-      const hidden = booleanField((await readJsonObject(c)).hidden ?? true, 'hidden');
+      const hidden = booleanField(onlyFields(await readJsonObject(c), ['hidden']).hidden ?? true, 'hidden');
       return c.json({ post: await setPostHidden(deps.db, principal, c.req.param('id'), hidden) });
     });
 

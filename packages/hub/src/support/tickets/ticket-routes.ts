@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { ANY_ROLE, requireRole } from '../../http/access.js';
-import { choiceField, lineField, queryCount } from '../../http/fields.js';
+import { choiceField, lineField, markdownField, queryCount } from '../../http/fields.js';
 import { HttpError } from '../../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../../http/hub-env.js';
-import { readJsonObject } from '../../http/json-body.js';
+import { onlyFields, readJsonObject } from '../../http/json-body.js';
 import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../../http/openapi.js';
 import { scopeOf } from '../../tenancy.js';
 import { getIncident } from '../incidents.js';
@@ -28,13 +28,7 @@ const STAFF = ['vendor-staff'] as const;
 export const TICKET_PAGE = { default: 50, max: 200 } as const;
 const SHA256 = /^[0-9a-f]{64}$/;
 
-const bodyField = (value: unknown) => {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > MESSAGE_MAX_CHARS)
-    throw new HttpError(400, 'INVALID', `body must be Markdown of 1 to ${MESSAGE_MAX_CHARS} characters`, {
-      field: 'body',
-    });
-  return value;
-};
+const bodyField = (value: unknown) => markdownField(value, 'body', MESSAGE_MAX_CHARS);
 
 /**
  * Support tickets: customers open them about an incident within their organisation's free quota, both sides
@@ -45,7 +39,14 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
   const routes = new Hono<HubEnv>()
     .post('/api/v1/tickets', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), [
+        'org',
+        'incident',
+        'subject',
+        'priority',
+        'body',
+        'attachments',
+      ]);
       const staff = principal.role === 'vendor-staff';
       const ticket = await openTicket(
         deps.db,
@@ -93,7 +94,7 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
     })
     .patch('/api/v1/tickets/:id', async (c) => {
       const principal = requireRole(c, STAFF);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['assignee', 'priority']);
       const ticket = await updateTicket(
         deps.db,
         principal,
@@ -112,7 +113,7 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
     })
     .post('/api/v1/tickets/:id/messages', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['body', 'internal', 'attachments']);
       if (body.internal !== undefined && typeof body.internal !== 'boolean')
         throw new HttpError(400, 'INVALID', 'internal must be true or false', { field: 'internal' });
       const message = await addMessage(
@@ -131,7 +132,7 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
     })
     .post('/api/v1/tickets/:id/state', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['to']);
       const ticket = await changeState(
         deps.db,
         principal,
@@ -144,7 +145,7 @@ export function ticketRoutes(deps: HubDeps, onEvent?: OnTicketEvent): RouteModul
     })
     .post('/api/v1/tickets/:id/counting', async (c) => {
       const principal = requireRole(c, STAFF);
-      const body = await readJsonObject(c);
+      const body = onlyFields(await readJsonObject(c), ['counts', 'reason']);
       if (typeof body.counts !== 'boolean')
         throw new HttpError(400, 'INVALID', 'counts must be true or false', { field: 'counts' });
       const ticket = await setCounting(

@@ -354,6 +354,43 @@ describe.each(DIALECTS)('ticket security on %s', (dialect) => {
     expect((await call('GET', '/api/v1/tickets?limit=0', memberA())).status).toBe(400);
   });
 
+  it('refuses text that would show other than it is, bytes that are not UTF-8, and fields it would ignore', async () => {
+    const refusals: [Json, string][] = [
+      [{ subject: 'RLO \u202eexe.txt' }, 'subject'],
+      [{ subject: 'lone \ud800 surrogate' }, 'subject'],
+      [{ subject: '   ' }, 'subject'],
+      [{ body: 'bell \u0007 and \u001b[31m ansi' }, 'body'],
+      [{ body: 'lone \udc00' }, 'body'],
+      [{ paid: false }, 'paid'],
+      [{ counts: false }, 'counts'],
+    ];
+    for (const [extra, field] of refusals) {
+      const res = await call('POST', '/api/v1/tickets', memberA(), {
+        incident: '3cx-2023',
+        subject: 'ok',
+        ...extra,
+      });
+      expect({ extra, status: res.status, field: (await json(res)).error?.field }).toEqual({
+        extra,
+        status: 400,
+        field,
+      });
+    }
+    const t = await open(memberA());
+    const note = await call('POST', `/api/v1/tickets/${t.id}/messages`, memberA(), {
+      body: 'x',
+      visibility: 'all',
+    });
+    expect((await json(note)).error).toMatchObject({ field: 'visibility' });
+    const badBytes = await hub.app.request(`/api/v1/tickets/${t.id}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${memberA()}`, 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"body":"bad '), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+    });
+    expect(badBytes.status).toBe(400);
+    expect((await json(badBytes)).error.code).toBe('BAD_JSON');
+  });
+
   it('assigns to vendor staff only and filters the list', async () => {
     const t = await open(memberA(), { priority: 'low' });
     await open(memberA(), { priority: 'high' });
