@@ -50,6 +50,25 @@ export async function createOrg(
   return org;
 }
 
+/**
+ * Changes an organisation's settings (the stale threshold; null for the hub's default), within the scope: another
+ * tenant's id is 404. Only the fields given change.
+ */
+export async function updateOrg(
+  db: Db,
+  scope: Scope,
+  id: string,
+  input: { staleDays?: unknown },
+): Promise<Org> {
+  const found = await getOrg(db, scope, id);
+  if (!found) throw new HttpError(404, 'NOT_FOUND', 'no such organisation');
+  if (!('staleDays' in input)) return found;
+  const staleDays =
+    input.staleDays === null ? null : (optionalIntField(input.staleDays, 'staleDays', 1, 3650) ?? null);
+  await db.run('UPDATE orgs SET stale_days = ? WHERE id = ?', [staleDays, found.id]);
+  return { ...found, staleDays };
+}
+
 /** The organisations in a scope, by name. */
 export async function listOrgs(db: Db, scope: Scope): Promise<Org[]> {
   const where = scopeFilter(scope, 'id');
