@@ -24,7 +24,8 @@ const CONTENT_FIELDS = new Set([
   'references',
   'cves',
 ]);
-const LIMITS = {
+/** The longest value of each advisory field, in characters (items for lists). */
+export const LIMITS = {
   title: 300,
   summary: 2000,
   body: 200_000,

@@ -4,6 +4,7 @@ import { affectedApp, packArchiveBytes, type TestKey, testKey } from '../packs/t
 import { DIALECTS, openTestStore, type TestStore } from '../testing/test-db.js';
 import { type SeededOrg, seedOrg, type TestApp, testApp } from '../testing/test-hub.js';
 import { publishedAdvisories } from './advisory-store.js';
+import { activeMarkupIn } from './xss-corpus.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers read by field
 type Json = Record<string, any>;
@@ -67,6 +68,24 @@ describe.each(DIALECTS)('advisories API on %s', (dialect) => {
   afterEach(async () => {
     await new Promise((r) => setTimeout(r, 50));
     await store.cleanup();
+  });
+
+  it('previews Markdown for staff as the page renders it, inert', async () => {
+    const res = await call('POST', '/api/v1/advisories/preview', staff(), {
+      markdown: '## Steps\n\n<script>alert(1)</script> [x](javascript:alert(1)) **now**',
+    });
+    expect(res.status).toBe(200);
+    const { html } = (await res.json()) as { html: string };
+    expect(html).toContain('<h2>Steps</h2>');
+    expect(html).toContain('<strong>now</strong>');
+    expect(activeMarkupIn(html)).toBeUndefined();
+    expect(
+      (await call('POST', '/api/v1/advisories/preview', acme.apiTokens['org-admin'], { markdown: 'x' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call('POST', '/api/v1/advisories/preview', staff(), { markdown: 'bell \u0007' })).status,
+    ).toBe(400);
   });
 
   it('creates a draft with products copied from the pack, visible to staff only', async () => {

@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { ANY_ROLE, requireRole } from '../http/access.js';
+import { markdownField } from '../http/fields.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
 import { onlyFields, readJsonObject } from '../http/json-body.js';
@@ -7,7 +8,13 @@ import { access, ERROR_RESPONSE, jsonBody, jsonResponse } from '../http/openapi.
 import { DEFAULT_PACK_SETTINGS } from '../packs/pack-settings.js';
 import { storedPackIntel } from '../packs/stored-intel.js';
 import type { Db } from '../store/db.js';
-import { type PackApp, parseContent, resolveProducts, revisionSummaryField } from './advisory-input.js';
+import {
+  LIMITS,
+  type PackApp,
+  parseContent,
+  resolveProducts,
+  revisionSummaryField,
+} from './advisory-input.js';
 import {
   advisoryIdOf,
   createAdvisory,
@@ -19,6 +26,7 @@ import {
   reviseAdvisory,
   trackingIdField,
 } from './advisory-store.js';
+import { renderMarkdown } from './markdown.js';
 import type { AdvisoryContent } from './model.js';
 import { authorOf } from './revision-author.js';
 
@@ -56,6 +64,11 @@ export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteM
         deps.now(),
       );
       return c.json({ advisory }, 201);
+    })
+    .post('/api/v1/advisories/preview', async (c) => {
+      requireRole(c, STAFF);
+      const body = onlyFields(await readJsonObject(c), ['markdown']);
+      return c.json({ html: renderMarkdown(markdownField(body.markdown, 'markdown', LIMITS.body, true)) });
     })
     .get('/api/v1/advisories/:id', async (c) => {
       const principal = requireRole(c, ANY_ROLE);
@@ -124,6 +137,18 @@ export function advisoryRoutes(deps: HubDeps, onPublished?: OnPublished): RouteM
   return {
     routes,
     openapi: {
+      '/api/v1/advisories/preview': {
+        post: {
+          summary: "Markdown as an advisory's page shows it (inert HTML), for the editor's live preview",
+          ...access(STAFF),
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['markdown'],
+            properties: { markdown: { type: 'string' } },
+          }),
+          responses: { '200': jsonResponse('The HTML'), default: ERROR_RESPONSE },
+        },
+      },
       '/api/v1/advisories': {
         get: {
           summary: 'Advisories: every one with drafts for vendor staff, the published ones for everyone else',

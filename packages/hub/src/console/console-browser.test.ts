@@ -54,6 +54,11 @@ describe('the console in a real browser', () => {
       `${PASSWORD}\n`,
     );
     expect(lead.code, lead.stderr).toBe(0);
+    const ana = await runHubCli(
+      ['hub', '--data', data, 'user', 'add', 'ana@vendor.test', '--org', 'Vendor', '--role', 'vendor-staff'],
+      `${PASSWORD}\n`,
+    );
+    expect(ana.code, ana.stderr).toBe(0);
     staff = await addHubToken(data, 'Vendor', 'api', 'vendor-staff');
     const enrol = await addHubToken(data, 'Acme', 'enrol');
     hub = await startServe(['--data', data, '--listen', '127.0.0.1:0']);
@@ -200,6 +205,13 @@ describe('the console in a real browser', () => {
     await go('/console/forum', 'Forum');
     await audit('forum');
     await go('/console/admin', 'Admin');
+    await page.getByLabel('Name').fill('rollout');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const token = (await page.getByTestId('new-token').textContent()) ?? '';
+    expect(token).toMatch(/^csw_enrol_/);
+    expect(await page.locator('pre.command').textContent()).toBe(
+      `chainsweep agent --hub ${hub.url} --enrol ${token} --state /var/lib/chainsweep-agent --every 6h`,
+    );
     await audit('admin');
   }, 120_000);
 
@@ -232,6 +244,39 @@ describe('the console in a real browser', () => {
       await browser.setOffline(false);
     }
   }, 60_000);
+
+  it('lets staff write an advisory with a live preview, publish it, and take a ticket from the queue', async () => {
+    await go('/console/', 'Fleet overview');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Email').fill('ana@vendor.test');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Fleet overview' }).waitFor();
+    await go('/console/advisories/new', 'New advisory');
+    await page.getByLabel('Title').fill('3CX Desktop App for macOS: trojanized too');
+    await page
+      .getByLabel('Summary (one paragraph)')
+      .fill('The macOS builds 18.11.1213 and later are affected.');
+    await page
+      .getByLabel('Body (Markdown)')
+      .fill('## Steps\n\nRemove **both** apps. <script>alert(1)</script>');
+    const preview = page.locator('.preview .markdown');
+    await expect.poll(() => preview.innerHTML()).toContain('<h2>Steps</h2>');
+    expect(await preview.locator('script').count()).toBe(0);
+    await audit('advisory-editor');
+    await page.getByRole('button', { name: 'Save the draft' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Advisories' }).waitFor();
+    await page.getByRole('button', { name: 'Publish 3CX Desktop App for macOS: trojanized too' }).click();
+    await page.getByRole('link', { name: '3CX Desktop App for macOS: trojanized too' }).waitFor();
+    expect(await (await page.request.get(`${hub.url}/advisories/feed.atom`)).text()).toContain(
+      'for macOS: trojanized too',
+    );
+    await go('/console/tickets', 'Ticket queue');
+    await audit('ticket-queue');
+    await page.getByRole('link', { name: 'Question 1' }).click();
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('assigned to you');
+  }, 120_000);
 
   it('has no serious accessibility violation on any page', () => {
     expect(pages.map((p) => p.name)).toEqual(

@@ -3,6 +3,7 @@ import { ApiError, api, dataAge, setCsrfToken } from './api.js';
 import { ago } from './format.js';
 import { AdminPage } from './pages/admin.js';
 import { AdvisoriesPage } from './pages/advisories.js';
+import { AdvisoryEditorPage } from './pages/advisory-editor.js';
 import { ForumPage, ThreadPage } from './pages/forum.js';
 import { HostPage } from './pages/host.js';
 import { HostsPage } from './pages/hosts.js';
@@ -22,16 +23,27 @@ const PAGES: { path: RegExp; title: string; page: (match: string[], me: Me) => p
   { path: /^hosts$/, title: 'Hosts', page: () => <HostsPage /> },
   { path: /^hosts\/([^/]+)$/, title: 'Host', page: ([id]) => <HostPage id={id as string} /> },
   { path: /^advisories$/, title: 'Advisories', page: (_, me) => <AdvisoriesPage me={me} /> },
+  { path: /^advisories\/new$/, title: 'New advisory', page: () => <AdvisoryEditorPage /> },
   { path: /^forum$/, title: 'Forum', page: () => <ForumPage /> },
   {
     path: /^forum\/threads\/([^/]+)$/,
     title: 'Forum thread',
-    page: ([id]) => <ThreadPage source={`/api/v1/forum/threads/${encodeURIComponent(id as string)}`} />,
+    page: ([id], me) => (
+      <ThreadPage
+        source={`/api/v1/forum/threads/${encodeURIComponent(id as string)}`}
+        staff={me.principal.role === 'vendor-staff'}
+      />
+    ),
   },
   {
     path: /^forum\/incidents\/([^/]+)$/,
     title: 'Incident thread',
-    page: ([slug]) => <ThreadPage source={`/api/v1/forum/incidents/${encodeURIComponent(slug as string)}`} />,
+    page: ([slug], me) => (
+      <ThreadPage
+        source={`/api/v1/forum/incidents/${encodeURIComponent(slug as string)}`}
+        staff={me.principal.role === 'vendor-staff'}
+      />
+    ),
   },
   { path: /^tickets$/, title: 'Tickets', page: (_, me) => <TicketsPage me={me} /> },
   { path: /^tickets\/new$/, title: 'Open a ticket', page: (_, me) => <NewTicketPage me={me} /> },

@@ -27,6 +27,18 @@ export function AdminPage({ me }: { me: Me }) {
             users: (
               await api<{ users: { id: string; email: string; role: string }[] }>('GET', '/api/v1/users')
             ).users,
+            org: (
+              await api<{ org: { id: string; name: string; staleDays: number | null } }>(
+                'GET',
+                `/api/v1/orgs/${me.principal.orgId}`,
+              )
+            ).org,
+            webhooks: (
+              await api<{ webhooks: { id: string; url: string; events: string[] }[] }>(
+                'GET',
+                '/api/v1/webhooks',
+              )
+            ).webhooks,
           }
         : undefined,
     'admin',
@@ -57,6 +69,18 @@ export function AdminPage({ me }: { me: Me }) {
       if (failure instanceof ApiError) setError(failure);
     }
   };
+  const settle = async (path: string, method: string, body: unknown) => {
+    try {
+      const answer = await api<{ secret?: string }>(method, path, body);
+      setError(undefined);
+      loaded.reload();
+      return answer;
+    } catch (failure) {
+      if (failure instanceof ApiError) setError(failure);
+      return undefined;
+    }
+  };
+  const [secret, setSecret] = useState<string>();
   const revoke = async (id: string) => {
     await api('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`).catch((failure: unknown) => {
       if (failure instanceof ApiError) setError(failure);
@@ -156,6 +180,82 @@ export function AdminPage({ me }: { me: Me }) {
                     ))}
                   </tbody>
                 </table>
+              </section>
+              <section aria-labelledby="settings">
+                <h2 id="settings">Organisation settings: {data.org.name}</h2>
+                <form
+                  class="filters"
+                  onSubmit={(event) => {
+                    event.preventDefault();
+                    const value = String(
+                      new FormData(event.target as HTMLFormElement).get('staleDays') ?? '',
+                    ).trim();
+                    settle(`/api/v1/orgs/${data.org.id}`, 'PATCH', {
+                      staleDays: value ? Number(value) : null,
+                    });
+                  }}
+                >
+                  <label>
+                    Days without a report before a host is stale (empty: the hub's default)
+                    <input
+                      name="staleDays"
+                      type="number"
+                      min={1}
+                      max={3650}
+                      value={data.org.staleDays ?? ''}
+                    />
+                  </label>
+                  <button type="submit">Save</button>
+                </form>
+              </section>
+              <section aria-labelledby="webhooks">
+                <h2 id="webhooks">Webhooks</h2>
+                <ul class="plain">
+                  {data.webhooks.map((w) => (
+                    <li key={w.id}>
+                      <span class="mono">{w.url}</span> <span class="muted">{w.events.join(', ')}</span>
+                    </li>
+                  ))}
+                </ul>
+                <form
+                  class="filters"
+                  onSubmit={async (event) => {
+                    event.preventDefault();
+                    const form = new FormData(event.target as HTMLFormElement);
+                    const made = await settle('/api/v1/webhooks', 'POST', {
+                      url: form.get('url'),
+                      events: form.getAll('events'),
+                    });
+                    setSecret(made?.secret);
+                  }}
+                >
+                  <label>
+                    Endpoint (https)
+                    <input name="url" type="url" required />
+                  </label>
+                  <fieldset>
+                    <legend>Events</legend>
+                    {[
+                      'advisory.published',
+                      'advisory.revised',
+                      'pack.published',
+                      'ticket.created',
+                      'ticket.replied',
+                      'ticket.state_changed',
+                    ].map((e) => (
+                      <label key={e} class="inline">
+                        <input type="checkbox" name="events" value={e} checked={e.startsWith('advisory')} />{' '}
+                        {e}
+                      </label>
+                    ))}
+                  </fieldset>
+                  <button type="submit">Add the webhook</button>
+                </form>
+                {secret && (
+                  <p class="note" role="status">
+                    Its signing secret, shown this once: <code class="mono">{secret}</code>
+                  </p>
+                )}
               </section>
               <section aria-labelledby="users">
                 <h2 id="users">Users</h2>

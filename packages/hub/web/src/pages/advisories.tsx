@@ -1,7 +1,9 @@
-import { api } from '../api.js';
+import { useState } from 'preact/hooks';
+import { ApiError, api } from '../api.js';
 import type { Me } from '../app.js';
 import { when } from '../format.js';
-import { Show, useLoad } from '../load.js';
+import { ErrorNote, Show, useLoad } from '../load.js';
+import { BASE } from '../router.js';
 
 interface Advisory {
   id: string;
@@ -18,11 +20,25 @@ interface Advisory {
     content: { title: string; severity: string; tlp: string };
   }[];
   packs?: { packId: string; sequence: number; url?: string }[];
+  state?: 'draft' | 'published';
+  lastSeq?: number;
 }
 
 /** The advisories with their revisions, linked to their pages, feeds, CSAF documents and packs. */
 export function AdvisoriesPage({ me }: { me: Me }) {
   const loaded = useLoad(() => api<{ advisories: Advisory[] }>('GET', '/api/v1/advisories'), 'advisories');
+  const [error, setError] = useState<ApiError>();
+  const publish = async (a: Advisory) => {
+    try {
+      await api('POST', `/api/v1/advisories/${a.id}/publish`, {
+        baseSeq: a.lastSeq,
+        summary: 'First release',
+      });
+      loaded.reload();
+    } catch (failure) {
+      if (failure instanceof ApiError) setError(failure);
+    }
+  };
   return (
     <>
       <h1>Advisories</h1>
@@ -33,8 +49,13 @@ export function AdvisoriesPage({ me }: { me: Me }) {
         <a href="/feed/feed.atom">signed packs</a>
       </p>
       {me.principal.role === 'vendor-staff' && (
-        <p class="muted">Staff: drafts are listed too; write and publish them with the advisories API.</p>
+        <p>
+          <a class="button" href={`${BASE}advisories/new`}>
+            Write an advisory
+          </a>
+        </p>
       )}
+      {error && <ErrorNote error={error} />}
       <Show loaded={loaded}>
         {({ advisories }) =>
           advisories.length === 0 ? (
@@ -46,9 +67,15 @@ export function AdvisoriesPage({ me }: { me: Me }) {
                 const title = last?.content.title ?? a.title ?? a.trackingId;
                 return (
                   <li key={a.id}>
-                    <h2>
-                      <a href={`/advisories/${a.slug}`}>{title}</a>
-                    </h2>
+                    <h2>{a.state === 'draft' ? title : <a href={`/advisories/${a.slug}`}>{title}</a>}</h2>
+                    {a.state === 'draft' && (
+                      <p>
+                        <span class="badge">draft</span>{' '}
+                        <button type="button" onClick={() => publish(a)}>
+                          Publish {title}
+                        </button>
+                      </p>
+                    )}
                     <p class="muted">
                       {a.trackingId} · TLP:{last?.content.tlp ?? a.tlp} ·{' '}
                       {last?.content.severity ?? a.status ?? ''} · updated{' '}

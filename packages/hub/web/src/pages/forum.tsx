@@ -16,6 +16,7 @@ interface Thread {
 }
 interface Post {
   id: string;
+  hidden: boolean;
   opening: boolean;
   authorRole: string;
   html: string;
@@ -24,7 +25,7 @@ interface Post {
   editedAt: string | null;
 }
 
-/** The forum: categories with their threads (the pinned incident thread first), and full-text search. */
+/** The forum: categories with their threads (the pinned incident thread first), full-text search, a new thread. */
 export function ForumPage() {
   const { query } = currentRoute();
   const q = query.get('q') ?? '';
@@ -51,6 +52,22 @@ export function ForumPage() {
     event.preventDefault();
     const value = String(new FormData(event.target as HTMLFormElement).get('q') ?? '').trim();
     navigate(`${BASE}forum${value ? `?q=${encodeURIComponent(value)}` : ''}`);
+  };
+  const [error, setError] = useState<ApiError>();
+  const start = async (event: Event) => {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    try {
+      const made = await api<{ thread: Thread }>('POST', '/api/v1/forum/threads', {
+        category: form.get('category'),
+        title: form.get('title'),
+        body: form.get('body'),
+        visibility: form.get('visibility'),
+      });
+      navigate(`${BASE}forum/threads/${made.thread.id}`);
+    } catch (failure) {
+      if (failure instanceof ApiError) setError(failure);
+    }
   };
   return (
     <>
@@ -105,14 +122,57 @@ export function ForumPage() {
           )
         }
       </Show>
+      {loaded.data && 'categories' in loaded.data && (loaded.data.categories ?? []).length > 0 && (
+        <section aria-labelledby="new-thread">
+          <h2 id="new-thread">Ask a question</h2>
+          <form onSubmit={start}>
+            <label>
+              Category
+              <select name="category">
+                {(loaded.data.categories ?? []).map((c) => (
+                  <option key={c.slug} value={c.slug}>
+                    {c.title}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Title
+              <input name="title" required maxLength={200} />
+            </label>
+            <label>
+              Question (Markdown)
+              <textarea name="body" rows={5} required />
+            </label>
+            <label>
+              Who may read it
+              <select name="visibility">
+                <option value="public">Every customer</option>
+                <option value="organisation">My organisation and the vendor</option>
+              </select>
+            </label>
+            {error && <ErrorNote error={error} />}
+            <button type="submit">Post the question</button>
+          </form>
+        </section>
+      )}
     </>
   );
 }
 
 /** One thread (by id, or an incident's official thread by its slug) with its posts, and a reply form unless locked. */
-export function ThreadPage({ source }: { source: string }) {
+export function ThreadPage({ source, staff }: { source: string; staff: boolean }) {
   const loaded = useLoad(() => api<{ thread: Thread; posts: Post[] }>('GET', source), source);
   const [error, setError] = useState<ApiError>();
+  const moderate = async (path: string, body: unknown) => {
+    try {
+      await api('POST', `/api/v1/forum/${path}`, body);
+      setError(undefined);
+      loaded.reload();
+    } catch (failure) {
+      if (failure instanceof ApiError) setError(failure);
+    }
+  };
   const reply = async (event: Event) => {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
@@ -146,8 +206,41 @@ export function ThreadPage({ source }: { source: string }) {
               </p>
               {/* The hub renders Markdown inert (no raw HTML, safe links only). */}
               <div class="markdown" dangerouslySetInnerHTML={{ __html: p.html }} />
+              {staff && (
+                <p class="actions">
+                  {!p.opening && (
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() =>
+                        moderate(`threads/${thread.id}/answer`, { postId: p.answer ? null : p.id })
+                      }
+                    >
+                      {p.answer ? 'Not the answer' : 'Mark as the answer'}
+                    </button>
+                  )}
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => moderate(`posts/${p.id}/hide`, { hidden: !p.hidden })}
+                  >
+                    {p.hidden ? 'Show' : 'Hide'}
+                  </button>
+                </p>
+              )}
             </article>
           ))}
+          {staff && (
+            <p class="actions">
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => moderate(`threads/${thread.id}/lock`, { locked: !thread.locked })}
+              >
+                {thread.locked ? 'Unlock the thread' : 'Lock the thread'}
+              </button>
+            </p>
+          )}
           {thread.locked ? (
             <p class="muted">This thread is locked.</p>
           ) : (

@@ -284,7 +284,25 @@ export function TicketPage({ id, me }: { id: string; me: Me }) {
           <p class="muted">
             About {ticket.incident.slug} · opened {when(ticket.createdAt)}
             {ticket.paid ? ' · paid' : ''}
+            {ticket.assigneeId
+              ? ticket.assigneeId === me.principal.userId
+                ? ' · assigned to you'
+                : ' · assigned'
+              : ' · unassigned'}
           </p>
+          {isStaff(me) && me.principal.userId && ticket.assigneeId !== me.principal.userId && (
+            <p>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() =>
+                  act('PATCH', `/api/v1/tickets/${ticket.id}`, { assignee: me.principal.userId })
+                }
+              >
+                Assign to me
+              </button>
+            </p>
+          )}
           {ticket.messages.map((m) => (
             <article key={m.id} class={m.internal ? 'post internal' : 'post'}>
               <p class="muted">
