@@ -248,10 +248,16 @@ describe('the console in a real browser', () => {
   it('lets staff write an advisory with a live preview, publish it, and take a ticket from the queue', async () => {
     await go('/console/', 'Fleet overview');
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('Email').fill('ana@vendor.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Sign in to chainsweep' }).waitFor();
+    // By keyboard alone: Tab to each field, Enter to send.
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('ana@vendor.test');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Fleet overview' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
     await go('/console/advisories/new', 'New advisory');
     await page.getByLabel('Title').fill('3CX Desktop App for macOS: trojanized too');
     await page
