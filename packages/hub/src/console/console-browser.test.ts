@@ -247,8 +247,11 @@ describe('the console in a real browser', () => {
 
   it('lets staff write an advisory with a live preview, publish it, and take a ticket from the queue', async () => {
     await go('/console/', 'Fleet overview');
+    expect(await page.evaluate('caches.keys()')).toContain('chainsweep-data');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to chainsweep' }).waitFor();
+    // What the last user saw is not kept for the next one.
+    expect(await page.evaluate('caches.keys()')).not.toContain('chainsweep-data');
     // By keyboard alone: Tab to each field, Enter to send.
     await page.keyboard.press('Tab');
     await page.keyboard.type('ana@vendor.test');

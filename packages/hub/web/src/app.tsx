@@ -64,6 +64,11 @@ const NAV = [
   ['admin', 'Admin'],
 ] as const;
 
+/** Deletes the API answers the service worker saved for offline use (the shell stays). */
+async function forgetSavedData(): Promise<void> {
+  if ('caches' in window) await caches.delete('chainsweep-data');
+}
+
 /** The console: sign-in until there is a session, then the page of the current path inside the shell. */
 export function App() {
   const [me, setMe] = useState<Me | null>();
@@ -82,8 +87,9 @@ export function App() {
         setMe(found);
       },
       (error: unknown) => {
-        if (error instanceof ApiError && error.status === 401) setMe(null);
-        else setMe(null);
+        // A session that ended (expired, revoked) leaves nothing behind for whoever signs in next.
+        if (error instanceof ApiError && error.status === 401) forgetSavedData();
+        setMe(null);
       },
     );
   }, []);
@@ -96,7 +102,8 @@ export function App() {
   if (me === null)
     return (
       <SignIn
-        onSignedIn={(found) => {
+        onSignedIn={async (found) => {
+          await forgetSavedData();
           setCsrfToken(found.csrfToken);
           setMe(found);
         }}
@@ -104,7 +111,7 @@ export function App() {
     );
   const signOut = async () => {
     await api('DELETE', '/api/v1/session').catch(() => undefined);
-    if ('caches' in window) for (const name of await caches.keys()) await caches.delete(name);
+    await forgetSavedData();
     setCsrfToken(undefined);
     setMe(null);
     navigate(BASE);
