@@ -38,16 +38,38 @@ export function fileFactsOf(report: Report): FileFact[] | undefined {
   return out;
 }
 
-/** Replaces a host's installed apps with a report's inventory, each with the verdicts the report gave it. */
-export async function replaceHostApps(tx: Db, orgId: string, hostId: string, report: Report): Promise<void> {
-  await tx.run('DELETE FROM host_apps WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
+const APP_COLUMNS = [
+  'org_id',
+  'host_id',
+  'position',
+  'name',
+  'name_key',
+  'version',
+  'publisher',
+  'bundle_id',
+  'source',
+  'location',
+  'app',
+  'verdicts',
+  'affected',
+];
+
+/**
+ * Replaces a host's installed apps with a report's inventory, each with the verdicts the report gave it; nothing is
+ * written when the rows would be those stored (`storedDigest`).
+ */
+export async function replaceHostApps(
+  tx: Db,
+  orgId: string,
+  hostId: string,
+  report: Report,
+  storedDigest: string | null,
+): Promise<{ changed: boolean; digest: string }> {
   const verdicts = new Map<number, Report['inventory']['verdicts']>();
   for (const v of report.inventory.verdicts) verdicts.set(v.app, [...(verdicts.get(v.app) ?? []), v]);
   const rows: SqlValue[][] = report.inventory.apps.map((app, position) => {
     const own = verdicts.get(position) ?? [];
     return [
-      orgId,
-      hostId,
       position,
       app.name,
       app.name.toLowerCase(),
@@ -61,26 +83,16 @@ export async function replaceHostApps(tx: Db, orgId: string, hostId: string, rep
       own.some((v) => v.verdict === 'affected') ? 1 : 0,
     ];
   });
+  const digest = digestOf(rows);
+  if (digest === storedDigest) return { changed: false, digest };
+  await tx.run('DELETE FROM host_apps WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
   await insertRows(
     tx,
     'host_apps',
-    [
-      'org_id',
-      'host_id',
-      'position',
-      'name',
-      'name_key',
-      'version',
-      'publisher',
-      'bundle_id',
-      'source',
-      'location',
-      'app',
-      'verdicts',
-      'affected',
-    ],
-    rows,
+    APP_COLUMNS,
+    rows.map((row) => [orgId, hostId, ...row]),
   );
+  return { changed: true, digest };
 }
 
 /** Replaces a host's file facts; false (nothing written) when they are the same as those stored. */
@@ -91,7 +103,7 @@ export async function replaceHostFiles(
   files: readonly FileFact[],
   storedDigest: string | null,
 ): Promise<{ changed: boolean; digest: string }> {
-  const digest = createHash('sha256').update(JSON.stringify(files)).digest('hex');
+  const digest = digestOf(files);
   if (digest === storedDigest) return { changed: false, digest };
   await tx.run('DELETE FROM host_files WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
   await insertRows(
@@ -112,14 +124,20 @@ export async function replaceHostFiles(
   return { changed: true, digest };
 }
 
-/** Replaces a host's addresses (canonical text) with those a report claims. */
+/**
+ * Replaces a host's addresses (canonical text) with those a report claims; nothing is written when they are those
+ * stored (`stored`, the JSON text of the host's `addresses`).
+ */
 export async function replaceHostAddresses(
   tx: Db,
   orgId: string,
   hostId: string,
   addresses: readonly string[],
-): Promise<string[]> {
+  stored: string | null,
+): Promise<string> {
   const canonical = [...new Set(addresses.map(canonicalAddress).filter((a): a is string => a !== undefined))];
+  const text = JSON.stringify(canonical);
+  if (text === stored) return text;
   await tx.run('DELETE FROM host_addresses WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
   await insertRows(
     tx,
@@ -127,5 +145,9 @@ export async function replaceHostAddresses(
     ['org_id', 'host_id', 'address'],
     canonical.map((a) => [orgId, hostId, a]),
   );
-  return canonical;
+  return text;
+}
+
+function digestOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../store/db.js';
+import type { Db, SqlValue } from '../store/db.js';
 import { parseJson } from './rows.js';
 import { type HostState, recordStateChange } from './states.js';
 
@@ -100,17 +100,22 @@ type AgentRow = {
  * Judges who sent a report for `host`: the same agent as before; a new credential taking over (re-enrolment,
  * flagged `re_enrolled`); or an agent that reported for this host before coming back after another one did
  * (two machines from one image alternating: flagged `cloned`, with every agent and hostname as evidence). A
- * newer report's hostname that differs is a rename, kept in the host's events. Updates the host's agents.
+ * newer report's hostname that differs is a rename, kept in the host's events. Updates the host's agents, and
+ * returns the columns of the host's row to set (its last agent, a new name), for the caller's one update of it.
  */
 export async function noteReporter(
   tx: Db,
   host: HostIdentity,
   input: { agentId: string; hostname: string; at: string; reportId: string; newest: boolean },
-): Promise<void> {
-  const agents = await tx.all<AgentRow>(
-    'SELECT agent_id, hostname, first_report_at, last_report_at, reports FROM host_agents WHERE host_id = ? AND org_id = ?',
-    [host.id, host.org_id],
-  );
+): Promise<Record<string, SqlValue>> {
+  // Every report sets the host's last agent, so a host without one has no agent rows yet.
+  const agents =
+    host.last_agent_id === null
+      ? []
+      : await tx.all<AgentRow>(
+          'SELECT agent_id, hostname, first_report_at, last_report_at, reports FROM host_agents WHERE host_id = ? AND org_id = ?',
+          [host.id, host.org_id],
+        );
   const mine = agents.find((a) => a.agent_id === input.agentId);
   const switched = host.last_agent_id !== null && host.last_agent_id !== input.agentId;
   if (mine)
@@ -160,6 +165,7 @@ export async function noteReporter(
       reportId: input.reportId,
     });
   }
+  const columns: Record<string, SqlValue> = { last_agent_id: input.agentId };
   if (input.newest && input.hostname !== host.hostname) {
     // A cloned pair alternates names on every report: its evidence lists both, without an event per report.
     if (!host.cloned && !(switched && mine))
@@ -168,11 +174,8 @@ export async function noteReporter(
         to: input.hostname,
         reportId: input.reportId,
       });
-    await tx.run('UPDATE hosts SET hostname = ?, hostname_key = ? WHERE id = ?', [
-      input.hostname,
-      input.hostname.toLowerCase(),
-      host.id,
-    ]);
+    columns.hostname = input.hostname;
+    columns.hostname_key = input.hostname.toLowerCase();
   }
-  await tx.run('UPDATE hosts SET last_agent_id = ? WHERE id = ?', [input.agentId, host.id]);
+  return columns;
 }

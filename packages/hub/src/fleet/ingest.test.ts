@@ -182,4 +182,61 @@ describe.each(DIALECTS)('report ingest on %s', (dialect) => {
       agent.hostId,
     );
   });
+
+  it('keeps a host’s apps and addresses while reports repeat them, and replaces them when a newer one changes them', async () => {
+    const { app } = testApp(store.db);
+    const facts = async () => ({
+      apps: await store.db.all(
+        'SELECT position, name, version, verdicts, affected FROM host_apps WHERE host_id = (SELECT id FROM hosts) ORDER BY position',
+      ),
+      addresses: await store.db.all(
+        'SELECT address FROM host_addresses WHERE host_id = (SELECT id FROM hosts) ORDER BY address',
+      ),
+      host: await store.db.get('SELECT addresses, state FROM hosts'),
+    });
+    const at = (minute: number) => `2026-12-01T10:0${minute}:00.000Z`;
+    const first = cleanReport(agent.hostId, { finishedAt: at(1) });
+    expect((await upload(app, agent.credential, first)).status).toBe(202);
+    const stored = await facts();
+    expect(stored.apps).toHaveLength(3);
+    expect(stored.addresses).toEqual([{ address: '10.20.30.42' }]);
+    expect(
+      (await upload(app, agent.credential, cleanReport(agent.hostId, { finishedAt: at(2) }))).status,
+    ).toBe(202);
+    expect(await facts()).toEqual(stored);
+    const changed = cleanReport(agent.hostId, { finishedAt: at(3) });
+    changed.host = { ...changed.host, addresses: ['10.20.30.43', 'fd00::7'] };
+    changed.inventory = {
+      ...changed.inventory,
+      apps: [
+        ...changed.inventory.apps.slice(1),
+        { name: '3CX Desktop App', version: '18.12.416', source: 'windows-uninstall', location: 'HKLM\\3CX' },
+      ],
+      verdicts: [
+        {
+          app: 2,
+          packId: '3cx-2023',
+          productId: '3cx-desktopapp-windows',
+          product: '3CX Desktop App',
+          verdict: 'affected',
+          affected: ['18.12.416'],
+          fixed: ['18.12.422'],
+        },
+      ],
+    };
+    expect((await upload(app, agent.credential, changed)).status).toBe(202);
+    const now = await facts();
+    expect(now.apps.map((a) => [a.name, a.affected])).toEqual([
+      ['Example App 1', 0],
+      ['Example App 2', 0],
+      ['3CX Desktop App', 1],
+    ]);
+    expect(now.addresses).toEqual([{ address: '10.20.30.43' }, { address: 'fd00::7' }]);
+    expect(now.host).toEqual({ addresses: '["10.20.30.43","fd00::7"]', state: 'affected' });
+    // An older report (finished earlier) changes none of the latest facts.
+    expect(
+      (await upload(app, agent.credential, cleanReport(agent.hostId, { finishedAt: at(0) }))).status,
+    ).toBe(202);
+    expect(await facts()).toEqual(now);
+  });
 });

@@ -6,7 +6,7 @@ import type { Db, SqlValue } from '../store/db.js';
 import { fileFactsOf, replaceHostAddresses, replaceHostApps, replaceHostFiles } from './host-facts.js';
 import { findOrCreateHost, type HostIdentity, noteReporter } from './host-identity.js';
 import { insertRows, lockOf, notAfter } from './rows.js';
-import { recomputeHostState, recordStateChange, staleAt, staleDaysOf } from './states.js';
+import { judgeIngestedHost, recordStateChange, staleAt } from './states.js';
 
 /** How many of a host's latest reports keep their body; older ones keep only their metadata and findings. */
 export const KEPT_REPORT_BODIES = 10;
@@ -137,27 +137,66 @@ export async function ingestReport(
   );
 }
 
+/** The host row as ingest needs it, with its organisation's stale days and what its stored reports hold. */
+type IngestHost = HostIdentity & {
+  apps_report_id: string | null;
+  files_report_id: string | null;
+  sweep_report_id: string | null;
+  cleared_at: string | null;
+  first_report_at: string | null;
+  addresses: string | null;
+  apps_digest: string | null;
+  files_digest: string | null;
+  stale_days: number | null;
+  /** When its newest report, its apps report and its sweep report were observed. */
+  newest_at: string | null;
+  apps_at: string | null;
+  sweep_at: string | null;
+  /** Observed time of its ninth newest report (null with fewer): when set, this report may retire a body. */
+  ninth_at: string | null;
+  has_findings: number;
+};
+
+async function ingestHost(tx: Db, orgId: string, claimedHostId: string): Promise<IngestHost | undefined> {
+  return tx.get<IngestHost>(
+    `SELECT h.id, h.org_id, h.claimed_host_id, h.hostname, h.state, h.last_agent_id, h.last_report_at, h.cloned,
+            h.apps_report_id, h.files_report_id, h.sweep_report_id, h.cleared_at, h.first_report_at, h.addresses, h.apps_digest,
+            h.files_digest, o.stale_days,
+            (SELECT MAX(observed_at) FROM reports WHERE host_id = h.id) AS newest_at,
+            (SELECT observed_at FROM reports WHERE id = h.apps_report_id) AS apps_at,
+            (SELECT observed_at FROM reports WHERE id = h.sweep_report_id) AS sweep_at,
+            (SELECT observed_at FROM reports WHERE host_id = h.id
+              ORDER BY observed_at DESC LIMIT 1 OFFSET ${KEPT_REPORT_BODIES - 2}) AS ninth_at,
+            CASE WHEN EXISTS (SELECT 1 FROM findings WHERE host_id = h.id) THEN 1 ELSE 0 END AS has_findings
+       FROM hosts h JOIN orgs o ON o.id = h.org_id WHERE h.org_id = ? AND h.claimed_host_id = ?`,
+    [orgId, claimedHostId],
+  );
+}
+
+/** The host a report claims, made when the organisation has never heard of it. */
+async function hostOf(tx: Db, input: AgentReport, at: string): Promise<IngestHost> {
+  const { orgId, report } = input;
+  const found = await ingestHost(tx, orgId, report.host.hostId);
+  if (found) return found;
+  await findOrCreateHost(tx, {
+    orgId,
+    claimedHostId: report.host.hostId,
+    hostname: report.host.hostname,
+    at,
+  });
+  return (await ingestHost(tx, orgId, report.host.hostId)) as IngestHost;
+}
+
 async function storeReport(tx: Db, input: AgentReport, now: Date, defaultStaleDays: number): Promise<void> {
   const { report, orgId } = input;
   const receivedAt = now.toISOString();
   const observedAt = notAfter(report.finishedAt, receivedAt);
-  const host = await findOrCreateHost(tx, {
-    orgId,
-    claimedHostId: report.host.hostId,
-    hostname: report.host.hostname,
-    at: receivedAt,
-  });
-  const staleDays = await staleDaysOf(tx, orgId, defaultStaleDays);
+  const host = await hostOf(tx, input, receivedAt);
+  const staleDays = host.stale_days ?? defaultStaleDays;
   await catchUpStale(tx, host, staleDays, receivedAt);
-  const latest = await tx.get<{ newest: string | null; apps: string | null; sweep: string | null }>(
-    `SELECT (SELECT MAX(observed_at) FROM reports WHERE host_id = ?) AS newest,
-            (SELECT r.observed_at FROM reports r JOIN hosts h ON h.apps_report_id = r.id WHERE h.id = ?) AS apps,
-            (SELECT r.observed_at FROM reports r JOIN hosts h ON h.sweep_report_id = r.id WHERE h.id = ?) AS sweep`,
-    [host.id, host.id, host.id],
-  );
-  const newest = !latest?.newest || observedAt >= latest.newest;
-  const newestApps = report.command !== 'hunt' && (!latest?.apps || observedAt >= latest.apps);
-  const newestSweep = report.command === 'scan' && (!latest?.sweep || observedAt >= latest.sweep);
+  const newest = !host.newest_at || observedAt >= host.newest_at;
+  const newestApps = report.command !== 'hunt' && (!host.apps_at || observedAt >= host.apps_at);
+  const newestSweep = report.command === 'scan' && (!host.sweep_at || observedAt >= host.sweep_at);
   const rowId = randomUUID();
   await tx.run(
     `INSERT INTO reports (id, org_id, report_id, host_id, agent_id, origin, command, tool_version, hostname,
@@ -187,14 +226,17 @@ async function storeReport(tx: Db, input: AgentReport, now: Date, defaultStaleDa
       input.gzipBody.toString('base64'),
     ],
   );
-  await noteReporter(tx, host, {
+  const columns = await noteReporter(tx, host, {
     agentId: input.agentId,
     hostname: report.host.hostname,
     at: receivedAt,
     reportId: report.reportId,
     newest,
   });
-  await storeFacts(tx, host, rowId, report, { newest, newestApps, newestSweep, observedAt });
+  Object.assign(
+    columns,
+    await storeFacts(tx, host, rowId, report, { newest, newestApps, newestSweep, observedAt }),
+  );
   const sequences = packSequences(report);
   await insertFindings(
     tx,
@@ -210,71 +252,71 @@ async function storeReport(tx: Db, input: AgentReport, now: Date, defaultStaleDa
       }),
     ),
   );
-  await tx.run(
-    'UPDATE hosts SET last_report_at = ?, first_report_at = COALESCE(first_report_at, ?) WHERE id = ?',
-    [receivedAt, receivedAt, host.id],
+  columns.last_report_at = receivedAt;
+  columns.first_report_at = host.first_report_at ?? receivedAt;
+  if (host.ninth_at) await pruneBodies(tx, host.id);
+  await judgeIngestedHost(
+    tx,
+    {
+      id: host.id,
+      org_id: orgId,
+      state: host.state,
+      last_report_at: receivedAt,
+      apps_report_id: newestApps ? rowId : host.apps_report_id,
+      files_report_id: (columns.files_report_id as string | undefined) ?? host.files_report_id,
+      sweep_report_id: newestSweep ? rowId : host.sweep_report_id,
+      cleared_at: (columns.cleared_at as string | undefined) ?? host.cleared_at,
+    },
+    new Date(receivedAt),
+    {
+      staleDays,
+      hasFindings: host.has_findings === 1 || report.findings.length > 0,
+      mayHaveAffectedApps: !newestApps || report.inventory.verdicts.some((v) => v.verdict === 'affected'),
+      report: { id: rowId, command: report.command, outcome: report.outcome },
+      columns,
+    },
   );
-  await pruneBodies(tx, host.id);
-  await recomputeHostState(tx, orgId, host.id, new Date(receivedAt), {
-    defaultStaleDays: staleDays,
-    reportId: rowId,
-  });
 }
 
+/** Replaces the host's latest facts a report is the newest of; returns the columns of the host's row to set. */
 async function storeFacts(
   tx: Db,
-  host: HostIdentity,
+  host: IngestHost,
   rowId: string,
   report: Report,
   is: { newest: boolean; newestApps: boolean; newestSweep: boolean; observedAt: string },
-): Promise<void> {
+): Promise<Record<string, SqlValue>> {
   const { org_id: orgId, id: hostId } = host;
+  const columns: Record<string, SqlValue> = {};
   if (is.newest) {
-    const addresses = await replaceHostAddresses(tx, orgId, hostId, report.host.addresses);
-    await tx.run('UPDATE hosts SET os = ?, os_release = ?, arch = ?, addresses = ? WHERE id = ?', [
-      report.host.os,
-      report.host.osRelease,
-      report.host.arch,
-      JSON.stringify(addresses),
-      hostId,
-    ]);
+    columns.os = report.host.os;
+    columns.os_release = report.host.osRelease;
+    columns.arch = report.host.arch;
+    columns.addresses = await replaceHostAddresses(tx, orgId, hostId, report.host.addresses, host.addresses);
   }
   if (is.newestApps) {
-    await replaceHostApps(tx, orgId, hostId, report);
-    await tx.run('UPDATE hosts SET apps_report_id = ?, os_family = ? WHERE id = ?', [
-      rowId,
-      report.inventory.os,
-      hostId,
-    ]);
+    const { digest } = await replaceHostApps(tx, orgId, hostId, report, host.apps_digest);
+    columns.apps_report_id = rowId;
+    columns.os_family = report.inventory.os;
+    columns.apps_digest = digest;
   }
-  if (!is.newestSweep) return;
-  await tx.run('UPDATE hosts SET sweep_report_id = ? WHERE id = ?', [rowId, hostId]);
+  if (!is.newestSweep) return columns;
+  columns.sweep_report_id = rowId;
   const files = fileFactsOf(report);
   if (files) {
-    const stored = await tx.get<{ files_digest: string | null }>(
-      'SELECT files_digest FROM hosts WHERE id = ?',
-      [hostId],
-    );
-    const { changed, digest } = await replaceHostFiles(
-      tx,
-      orgId,
-      hostId,
-      files,
-      stored?.files_digest ?? null,
-    );
+    const { changed, digest } = await replaceHostFiles(tx, orgId, hostId, files, host.files_digest);
     // Unchanged files keep the report their judgements (agent or retro-hunt) rest on.
-    if (changed)
-      await tx.run('UPDATE hosts SET files_report_id = ?, files_digest = ? WHERE id = ?', [
-        rowId,
-        digest,
-        hostId,
-      ]);
+    if (changed) {
+      columns.files_report_id = rowId;
+      columns.files_digest = digest;
+    }
   }
   const nothingFound =
     report.outcome === 'complete' &&
     report.findings.length === 0 &&
     !report.inventory.verdicts.some((v) => v.verdict === 'affected');
-  if (nothingFound) await tx.run('UPDATE hosts SET cleared_at = ? WHERE id = ?', [is.observedAt, hostId]);
+  if (nothingFound) columns.cleared_at = is.observedAt;
+  return columns;
 }
 
 /**

@@ -32,7 +32,8 @@ export interface StateEvidence {
   stale?: { lastReportAt: string; staleDays: number; since: string };
 }
 
-type HostRow = {
+/** The columns of a host's row its state rests on. */
+export type HostRow = {
   id: string;
   org_id: string;
   state: HostState;
@@ -56,6 +57,19 @@ export function staleAt(lastReportAt: string, staleDays: number): string {
   return new Date(Date.parse(lastReportAt) + staleDays * MS_PER_DAY).toISOString();
 }
 
+/** What ingest knows of the host it just wrote, so judging it reads nothing it has at hand. */
+export interface IngestFacts {
+  staleDays: number;
+  /** False when the host holds no finding at all. */
+  hasFindings: boolean;
+  /** False when none of the host's stored apps has an `affected` verdict. */
+  mayHaveAffectedApps: boolean;
+  /** The report just stored. */
+  report: { id: string; command: string; outcome: string };
+  /** Columns of the host's row to set with its state, in the same update. */
+  columns: Record<string, SqlValue>;
+}
+
 /**
  * Judges one host again from what the store holds: marks which of its findings are current (agent and
  * retro-hunt findings of its latest facts, hunt hits newer than its last clean scan), derives the state by
@@ -75,9 +89,33 @@ export async function recomputeHostState(
     [hostId, orgId],
   );
   if (!host) return undefined;
-  await markCurrentFindings(tx, host);
-  const evidence = await gatherEvidence(tx, host);
   const staleDays = await staleDaysOf(tx, orgId, options.defaultStaleDays ?? 7);
+  return judgeHost(tx, host, now, staleDays, options.reportId ?? null);
+}
+
+/**
+ * `recomputeHostState` for ingest: `host` is the host's row as the report leaves it (not yet written: `facts.columns`
+ * are written with the state).
+ */
+export async function judgeIngestedHost(
+  tx: Db,
+  host: HostRow,
+  now: Date,
+  facts: IngestFacts,
+): Promise<HostState> {
+  return judgeHost(tx, host, now, facts.staleDays, facts.report.id, facts);
+}
+
+async function judgeHost(
+  tx: Db,
+  host: HostRow,
+  now: Date,
+  staleDays: number,
+  reportId: string | null,
+  facts?: IngestFacts,
+): Promise<HostState> {
+  if (facts?.hasFindings !== false) await markCurrentFindings(tx, host);
+  const evidence = await gatherEvidence(tx, host, facts);
   const at = now.toISOString();
   if ((evidence.base === 'clean' || evidence.base === 'partial') && host.last_report_at) {
     const since = staleAt(host.last_report_at, staleDays);
@@ -86,31 +124,35 @@ export async function recomputeHostState(
       evidence.stale = { lastReportAt: host.last_report_at, staleDays, since };
     }
   }
-  await saveState(tx, host, evidence, evidence.stale?.since ?? at, options.reportId ?? null);
+  await saveState(tx, host, evidence, evidence.stale?.since ?? at, reportId, facts?.columns);
   return evidence.state;
 }
 
-/** Stores a host's state and evidence; a change of state is also recorded in `host_state_changes`. */
+/**
+ * Stores a host's state and evidence (with `columns`, more of the host's row, in the same update); a change of
+ * state is also recorded in `host_state_changes`.
+ */
 export async function saveState(
   tx: Db,
   host: { id: string; org_id: string; state: HostState },
   evidence: StateEvidence,
   at: string,
   reportId: string | null,
+  columns: Record<string, SqlValue> = {},
 ): Promise<void> {
-  const text = JSON.stringify(evidence);
-  if (host.state === evidence.state) {
-    await tx.run('UPDATE hosts SET base_state = ?, state_evidence = ? WHERE id = ?', [
-      evidence.base,
-      text,
-      host.id,
-    ]);
-    return;
-  }
-  await tx.run(
-    'UPDATE hosts SET state = ?, base_state = ?, state_since = ?, state_evidence = ? WHERE id = ?',
-    [evidence.state, evidence.base, at, text, host.id],
-  );
+  const changed = host.state !== evidence.state;
+  const set: Record<string, SqlValue> = {
+    ...columns,
+    ...(changed ? { state: evidence.state, state_since: at } : {}),
+    base_state: evidence.base,
+    state_evidence: JSON.stringify(evidence),
+  };
+  const names = Object.keys(set);
+  await tx.run(`UPDATE hosts SET ${names.map((name) => `${name} = ?`).join(', ')} WHERE id = ?`, [
+    ...names.map((name) => set[name] as SqlValue),
+    host.id,
+  ]);
+  if (!changed) return;
   await recordStateChange(tx, host.org_id, host.id, at, host.state, evidence.state, reportId, {
     counts: evidence.counts,
     ...(evidence.partial ? { partial: evidence.partial } : {}),
@@ -183,26 +225,38 @@ type FindingRow = {
 
 const SEVERITY_ORDER = `CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`;
 
+/** How many current findings the host holds of each kind of evidence. */
+async function currentCounts(
+  tx: Db,
+  host: HostRow,
+): Promise<{ apps: number; hits: number; beacons: number }> {
+  const row = await tx.get<{ n: number; apps: number | null; beacons: number | null }>(
+    `SELECT COUNT(*) AS n, SUM(CASE WHEN kind = 'app' THEN 1 ELSE 0 END) AS apps,
+            SUM(CASE WHEN kind IN (${LOG_KIND_SQL}) THEN 1 ELSE 0 END) AS beacons
+       FROM findings WHERE host_id = ? AND org_id = ? AND current = 1`,
+    [host.id, host.org_id],
+  );
+  const apps = Number(row?.apps ?? 0);
+  const beacons = Number(row?.beacons ?? 0);
+  return { apps, beacons, hits: Number(row?.n ?? 0) - apps - beacons };
+}
+
 async function currentFindings(
   tx: Db,
   host: HostRow,
+  count: number,
   condition: string,
 ): Promise<{ count: number; rows: FindingRow[] }> {
-  const params: SqlValue[] = [host.id, host.org_id];
-  const count = await tx.get<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM findings WHERE host_id = ? AND org_id = ? AND current = 1 AND ${condition}`,
-    params,
-  );
-  const rows = count?.n
+  const rows = count
     ? await tx.all<FindingRow>(
         `SELECT id, report_id, origin, kind, indicator_id, pack_id, pack_sequence, severity, title, fingerprint,
                 subject, evidence, observed_at
            FROM findings WHERE host_id = ? AND org_id = ? AND current = 1 AND ${condition}
           ORDER BY ${SEVERITY_ORDER}, id LIMIT ${EVIDENCE_ITEMS}`,
-        params,
+        [host.id, host.org_id],
       )
     : [];
-  return { count: Number(count?.n ?? 0), rows };
+  return { count, rows };
 }
 
 function findingEvidence(row: FindingRow): Record<string, unknown> {
@@ -227,16 +281,26 @@ function findingEvidence(row: FindingRow): Record<string, unknown> {
   };
 }
 
-async function gatherEvidence(tx: Db, host: HostRow): Promise<StateEvidence> {
-  const apps = await currentFindings(tx, host, `kind = 'app'`);
-  const hits = await currentFindings(tx, host, `kind <> 'app' AND kind NOT IN (${LOG_KIND_SQL})`);
-  const beacons = await currentFindings(tx, host, `kind IN (${LOG_KIND_SQL})`);
-  // Verdicts the report carried for apps without an app finding (the finding is the usual carrier).
-  const verdictApps = await tx.all<{ name: string; version: string; location: string; verdicts: string }>(
-    'SELECT name, version, location, verdicts FROM host_apps WHERE host_id = ? AND org_id = ? AND affected = 1 ORDER BY position LIMIT ?',
-    [host.id, host.org_id, EVIDENCE_ITEMS],
+async function gatherEvidence(tx: Db, host: HostRow, facts?: IngestFacts): Promise<StateEvidence> {
+  const counts =
+    facts?.hasFindings === false ? { apps: 0, hits: 0, beacons: 0 } : await currentCounts(tx, host);
+  const apps = await currentFindings(tx, host, counts.apps, `kind = 'app'`);
+  const hits = await currentFindings(
+    tx,
+    host,
+    counts.hits,
+    `kind <> 'app' AND kind NOT IN (${LOG_KIND_SQL})`,
   );
+  const beacons = await currentFindings(tx, host, counts.beacons, `kind IN (${LOG_KIND_SQL})`);
   const affected = apps.rows.map(findingEvidence);
+  // Verdicts the report carried for apps without an app finding (the finding is the usual carrier).
+  const verdictApps =
+    affected.length > 0 || facts?.mayHaveAffectedApps === false
+      ? []
+      : await tx.all<{ name: string; version: string; location: string; verdicts: string }>(
+          'SELECT name, version, location, verdicts FROM host_apps WHERE host_id = ? AND org_id = ? AND affected = 1 ORDER BY position LIMIT ?',
+          [host.id, host.org_id, EVIDENCE_ITEMS],
+        );
   if (affected.length === 0)
     for (const app of verdictApps) {
       const verdict = parseJson<{ packId?: string; productId?: string; verdict?: string }[]>(
@@ -264,7 +328,7 @@ async function gatherEvidence(tx: Db, host: HostRow): Promise<StateEvidence> {
     hits: hits.rows.map(findingEvidence),
     beacons: beacons.rows.map(findingEvidence),
   };
-  const partial = await partialReason(tx, host);
+  const partial = await partialReason(tx, host, facts?.report);
   if (partial) evidence.partial = partial;
   evidence.base =
     beacons.count > 0
@@ -290,13 +354,24 @@ async function countAffectedApps(tx: Db, host: HostRow): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Why the host's coverage is incomplete, or undefined when its latest scan was complete. */
-async function partialReason(tx: Db, host: HostRow): Promise<StateEvidence['partial']> {
+/**
+ * Why the host's coverage is incomplete, or undefined when its latest scan was complete; `known` is a report whose
+ * command and outcome need not be read.
+ */
+async function partialReason(
+  tx: Db,
+  host: HostRow,
+  known?: { id: string; command: string; outcome: string },
+): Promise<StateEvidence['partial']> {
   if (!host.sweep_report_id) return { reason: 'no file sweep (scan) report yet' };
-  const rows = await tx.all<{ id: string; command: string; outcome: string }>(
-    'SELECT id, command, outcome FROM reports WHERE id IN (?, ?) AND org_id = ?',
-    [host.sweep_report_id, host.apps_report_id ?? host.sweep_report_id, host.org_id],
-  );
+  const ids = [host.sweep_report_id, host.apps_report_id ?? host.sweep_report_id];
+  const rows =
+    known && ids.every((id) => id === known.id)
+      ? [known]
+      : await tx.all<{ id: string; command: string; outcome: string }>(
+          'SELECT id, command, outcome FROM reports WHERE id IN (?, ?) AND org_id = ?',
+          [...ids, host.org_id],
+        );
   const incomplete = rows.find((r) => r.outcome !== 'complete');
   return incomplete
     ? { reason: `the latest ${incomplete.command} was partial`, reportId: incomplete.id }
