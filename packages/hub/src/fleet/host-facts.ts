@@ -56,7 +56,7 @@ const APP_COLUMNS = [
 
 /**
  * Replaces a host's installed apps with a report's inventory, each with the verdicts the report gave it; nothing is
- * written when the rows would be those stored (`storedDigest`).
+ * written when the rows would be those stored (`storedDigest`); `stored` is false when the host has no app rows.
  */
 export async function replaceHostApps(
   tx: Db,
@@ -64,6 +64,7 @@ export async function replaceHostApps(
   hostId: string,
   report: Report,
   storedDigest: string | null,
+  stored: boolean,
 ): Promise<{ changed: boolean; digest: string }> {
   const verdicts = new Map<number, Report['inventory']['verdicts']>();
   for (const v of report.inventory.verdicts) verdicts.set(v.app, [...(verdicts.get(v.app) ?? []), v]);
@@ -85,7 +86,7 @@ export async function replaceHostApps(
   });
   const digest = digestOf(rows);
   if (digest === storedDigest) return { changed: false, digest };
-  await tx.run('DELETE FROM host_apps WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
+  if (stored) await tx.run('DELETE FROM host_apps WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
   await insertRows(
     tx,
     'host_apps',
@@ -95,17 +96,21 @@ export async function replaceHostApps(
   return { changed: true, digest };
 }
 
-/** Replaces a host's file facts; false (nothing written) when they are the same as those stored. */
+/**
+ * Replaces a host's file facts; false (nothing written) when they are the same as those stored; `stored` is false
+ * when the host has no file rows.
+ */
 export async function replaceHostFiles(
   tx: Db,
   orgId: string,
   hostId: string,
   files: readonly FileFact[],
   storedDigest: string | null,
+  stored: boolean,
 ): Promise<{ changed: boolean; digest: string }> {
   const digest = digestOf(files);
   if (digest === storedDigest) return { changed: false, digest };
-  await tx.run('DELETE FROM host_files WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
+  if (stored) await tx.run('DELETE FROM host_files WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
   await insertRows(
     tx,
     'host_files',
@@ -126,7 +131,7 @@ export async function replaceHostFiles(
 
 /**
  * Replaces a host's addresses (canonical text) with those a report claims; nothing is written when they are those
- * stored (`stored`, the JSON text of the host's `addresses`).
+ * stored (`stored`, the JSON text of the host's `addresses`, `[]` when it has no address rows).
  */
 export async function replaceHostAddresses(
   tx: Db,
@@ -138,7 +143,8 @@ export async function replaceHostAddresses(
   const canonical = [...new Set(addresses.map(canonicalAddress).filter((a): a is string => a !== undefined))];
   const text = JSON.stringify(canonical);
   if (text === stored) return text;
-  await tx.run('DELETE FROM host_addresses WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
+  if (stored !== '[]')
+    await tx.run('DELETE FROM host_addresses WHERE host_id = ? AND org_id = ?', [hostId, orgId]);
   await insertRows(
     tx,
     'host_addresses',

@@ -295,7 +295,15 @@ async function storeFacts(
     columns.addresses = await replaceHostAddresses(tx, orgId, hostId, report.host.addresses, host.addresses);
   }
   if (is.newestApps) {
-    const { digest } = await replaceHostApps(tx, orgId, hostId, report, host.apps_digest);
+    // Apps, files and addresses are written with the report they come from: without one, the host has none.
+    const { digest } = await replaceHostApps(
+      tx,
+      orgId,
+      hostId,
+      report,
+      host.apps_digest,
+      host.apps_report_id !== null,
+    );
     columns.apps_report_id = rowId;
     columns.os_family = report.inventory.os;
     columns.apps_digest = digest;
@@ -304,7 +312,14 @@ async function storeFacts(
   columns.sweep_report_id = rowId;
   const files = fileFactsOf(report);
   if (files) {
-    const { changed, digest } = await replaceHostFiles(tx, orgId, hostId, files, host.files_digest);
+    const { changed, digest } = await replaceHostFiles(
+      tx,
+      orgId,
+      hostId,
+      files,
+      host.files_digest,
+      host.files_report_id !== null,
+    );
     // Unchanged files keep the report their judgements (agent or retro-hunt) rest on.
     if (changed) {
       columns.files_report_id = rowId;
