@@ -2,8 +2,13 @@ import type { Db, SqlValue } from '../store/db.js';
 
 /** Rows per multi-row INSERT: well under PostgreSQL's 65,535 parameters for the widest fleet table. */
 const BATCH_ROWS = 200;
+/**
+ * INSERTs between two turns of the event loop: SQLite runs a statement synchronously, so a report with 100,000
+ * findings would otherwise hold every other request until all its rows are in.
+ */
+const BATCHES_PER_TURN = 10;
 
-/** Inserts `rows` (values in `columns` order) into `table` with multi-row INSERTs. */
+/** Inserts `rows` (values in `columns` order) into `table` with multi-row INSERTs, letting other work run between. */
 export async function insertRows(
   tx: Db,
   table: string,
@@ -12,6 +17,7 @@ export async function insertRows(
 ): Promise<void> {
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+    if (i > 0 && (i / BATCH_ROWS) % BATCHES_PER_TURN === 0) await new Promise((done) => setImmediate(done));
     const batch = rows.slice(i, i + BATCH_ROWS);
     await tx.run(
       `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${batch.map(() => tuple).join(', ')}`,
