@@ -8,7 +8,7 @@ import { INCIDENTS_MIGRATION } from './006-incidents.js';
 import { FORUM_MIGRATION } from './007-forum.js';
 import { TICKETS_MIGRATION } from './008-tickets.js';
 import { MAIL_MIGRATION } from './009-mail.js';
-import { INGEST_INDEXES_MIGRATION } from './011-ingest-indexes.js';
+import { INGEST_INDEXES_MIGRATION } from './010-ingest-indexes.js';
 
 /** Every migration, in version order; a database is brought to the last one when the hub starts. */
 export const MIGRATIONS: readonly Migration[] = [

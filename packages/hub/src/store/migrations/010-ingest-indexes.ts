@@ -9,7 +9,7 @@ import type { Migration } from '../migration.js';
  * apps are those stored leave them as they are.
  */
 export const INGEST_INDEXES_MIGRATION: Migration = {
-  version: 11,
+  version: 10,
   name: 'ingest-indexes',
   up: `
 DROP INDEX host_apps_org_name;
