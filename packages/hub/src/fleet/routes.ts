@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { ANY_ROLE, requireAgent, requireRole } from '../http/access.js';
+import { queryCount } from '../http/fields.js';
 import { HttpError } from '../http/http-error.js';
 import type { HubDeps, HubEnv, RouteModule } from '../http/hub-env.js';
 import { scopeOf } from '../tenancy.js';
@@ -34,14 +35,6 @@ function queryText(value: string | undefined, field: string, max = 200): string 
   return value;
 }
 
-function queryInt(value: string | undefined, field: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= 1 && n <= max))
-    throw new HttpError(400, 'INVALID', `${field} must be a whole number from 1 to ${max}`, { field });
-  return n;
-}
-
 /** The fleet: report ingest (agents), central hunt uploads (org admins), the summary, host lists and host detail. */
 export function fleetRoutes(deps: HubDeps): RouteModule {
   const { db, config } = deps;
@@ -71,7 +64,7 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
     })
     .get('/api/v1/fleet/summary', async (c) => {
       const scope = scopeOf(requireRole(c, ANY_ROLE));
-      const days = queryInt(queryParam(c, 'days'), 'days', TREND_DAYS.default, TREND_DAYS.max);
+      const days = queryCount(queryParam(c, 'days'), 'days', TREND_DAYS.default, TREND_DAYS.max);
       const now = deps.now();
       await refreshStaleHosts(db, scope, now, config.staleDays);
       return c.json(await fleetSummary(db, scope, now, days));
@@ -91,7 +84,7 @@ export function fleetRoutes(deps: HubDeps): RouteModule {
       }
       if (filters.version !== undefined && filters.app === undefined)
         throw new HttpError(400, 'INVALID', 'version needs app', { field: 'version' });
-      const limit = queryInt(queryParam(c, 'limit'), 'limit', HOST_PAGE.default, HOST_PAGE.max);
+      const limit = queryCount(queryParam(c, 'limit'), 'limit', HOST_PAGE.default, HOST_PAGE.max);
       const cursor = queryText(queryParam(c, 'cursor'), 'cursor', 2000);
       await refreshStaleHosts(db, scope, deps.now(), config.staleDays);
       return c.json(await listHosts(db, scope, filters, cursor ? { limit, cursor } : { limit }));
