@@ -23,7 +23,16 @@ const PAGES: { path: RegExp; title: string; page: (match: string[], me: Me) => p
   { path: /^hosts$/, title: 'Hosts', page: () => <HostsPage /> },
   { path: /^hosts\/([^/]+)$/, title: 'Host', page: ([id]) => <HostPage id={id as string} /> },
   { path: /^advisories$/, title: 'Advisories', page: (_, me) => <AdvisoriesPage me={me} /> },
-  { path: /^advisories\/new$/, title: 'New advisory', page: () => <AdvisoryEditorPage /> },
+  {
+    path: /^advisories\/new$/,
+    title: 'New advisory',
+    page: (_, me) =>
+      me.principal.role === 'vendor-staff' ? (
+        <AdvisoryEditorPage />
+      ) : (
+        <p>Only vendor staff write advisories.</p>
+      ),
+  },
   { path: /^forum$/, title: 'Forum', page: () => <ForumPage /> },
   {
     path: /^forum\/threads\/([^/]+)$/,
@@ -74,6 +83,7 @@ export function App() {
   const [me, setMe] = useState<Me | null>();
   const [route, setRoute] = useState(currentRoute());
   const [age, setAge] = useState(dataAge.fetchedAt);
+  const [signOutError, setSignOutError] = useState<string>();
   useEffect(() => onNavigate(() => setRoute(currentRoute())), []);
   useEffect(() => {
     const listener = () => setAge(dataAge.fetchedAt);
@@ -110,7 +120,16 @@ export function App() {
       />
     );
   const signOut = async () => {
-    await api('DELETE', '/api/v1/session').catch(() => undefined);
+    try {
+      await api('DELETE', '/api/v1/session');
+    } catch (error) {
+      // Unless the hub says the session is already gone, it still holds: say so rather than seem signed out.
+      if (!(error instanceof ApiError && error.status === 401)) {
+        setSignOutError('Not signed out: the hub cannot be reached. Try again when it can.');
+        return;
+      }
+    }
+    setSignOutError(undefined);
     await forgetSavedData();
     setCsrfToken(undefined);
     setMe(null);
@@ -128,13 +147,15 @@ export function App() {
         </a>
         <nav aria-label="Main">
           <ul>
-            {NAV.map(([path, label]) => (
-              <li key={path}>
-                <a href={BASE + path} aria-current={section === path ? 'page' : undefined}>
-                  {label}
-                </a>
-              </li>
-            ))}
+            {NAV.filter(([path]) => path !== 'admin' || me.principal.role !== 'org-member').map(
+              ([path, label]) => (
+                <li key={path}>
+                  <a href={BASE + path} aria-current={section === path ? 'page' : undefined}>
+                    {label}
+                  </a>
+                </li>
+              ),
+            )}
           </ul>
         </nav>
         <span class="who">
@@ -144,6 +165,11 @@ export function App() {
           </button>
         </span>
       </header>
+      {signOutError && (
+        <p class="error" role="alert">
+          {signOutError}
+        </p>
+      )}
       {age && (
         <p class="offline" role="status">
           Offline: showing data saved {ago(age)} ({new Date(age).toLocaleString()}).

@@ -35,3 +35,17 @@ export const STATE_LABELS: Record<string, string> = {
 
 /** The states that need action, most urgent first. */
 export const ACTION_STATES = ['beaconed', 'hits', 'affected'];
+
+/** Characters that reorder or hide the text around them (bidirectional controls, zero-width marks). */
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * Text a host or a user sent, shown as it is: each character that would reorder or hide the text around it is
+ * written as its code point, so a name like "invoice\u202Eexe.pdf" cannot pass for what it is not.
+ */
+export function shown(text: string | null | undefined): string {
+  return (text ?? '').replace(
+    INVISIBLE,
+    (c) => `[U+${c.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}]`,
+  );
+}

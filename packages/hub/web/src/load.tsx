@@ -62,3 +62,13 @@ export function ErrorNote({ error }: { error: ApiError }) {
     </p>
   );
 }
+
+/** A table that scrolls sideways on a narrow screen, reachable and scrollable by keyboard. */
+export function ScrollTable({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus to be scrolled by keyboard
+    <section class="scroll" aria-label={label} tabIndex={0}>
+      <table>{children}</table>
+    </section>
+  );
+}

@@ -34,7 +34,7 @@ export function captureLinks(root: HTMLElement): void {
       return;
     const link = (event.target as Element).closest('a');
     if (!link || link.target || link.origin !== location.origin || !link.pathname.startsWith(BASE)) return;
-    if (link.hasAttribute('download')) return;
+    if (link.hasAttribute('download') || link.getAttribute('href')?.startsWith('#')) return;
     event.preventDefault();
     navigate(link.pathname + link.search);
   });

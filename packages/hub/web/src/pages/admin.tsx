@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import type { Me } from '../app.js';
 import { when } from '../format.js';
-import { ErrorNote, Show, useLoad } from '../load.js';
+import { ErrorNote, ScrollTable, Show, useLoad } from '../load.js';
 
 interface TokenInfo {
   id: string;
@@ -142,7 +142,7 @@ export function AdminPage({ me }: { me: Me }) {
             <>
               <section aria-labelledby="tokens">
                 <h2 id="tokens">Tokens</h2>
-                <table>
+                <ScrollTable label="Tokens">
                   <thead>
                     <tr>
                       <th scope="col">Name</th>
@@ -179,7 +179,7 @@ export function AdminPage({ me }: { me: Me }) {
                       </tr>
                     ))}
                   </tbody>
-                </table>
+                </ScrollTable>
               </section>
               <section aria-labelledby="settings">
                 <h2 id="settings">Organisation settings: {data.org.name}</h2>

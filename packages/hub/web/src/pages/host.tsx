@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ago, when } from '../format.js';
-import { Show, useLoad } from '../load.js';
+import { ago, shown, when } from '../format.js';
+import { ScrollTable, Show, useLoad } from '../load.js';
 import { StateBadge } from './hosts.js';
 
 interface Finding {
@@ -45,11 +45,11 @@ export function HostPage({ id }: { id: string }) {
       {(host) => (
         <>
           <h1>
-            {host.hostname} <StateBadge state={host.state} />
+            {shown(host.hostname)} <StateBadge state={host.state} />
           </h1>
           <p class="muted">
-            {host.os ?? 'unknown OS'} · host id <span class="mono">{host.hostId}</span> · last report{' '}
-            {ago(host.lastReportAt)} · {host.state} since {when(host.stateSince)}
+            {shown(host.os) || 'unknown OS'} · host id <span class="mono">{shown(host.hostId)}</span> · last
+            report {ago(host.lastReportAt)} · {host.state} since {when(host.stateSince)}
           </p>
           <section aria-labelledby="plan">
             <h2 id="plan">Remediation plan</h2>
@@ -67,7 +67,8 @@ export function HostPage({ id }: { id: string }) {
               <ul>
                 {host.remediation.installs.map((i) => (
                   <li key={i.location}>
-                    {i.product} {i.version} at <span class="mono">{i.location}</span> ({i.action})
+                    {shown(i.product)} {shown(i.version)} at <span class="mono">{shown(i.location)}</span> (
+                    {i.action})
                   </li>
                 ))}
               </ul>
@@ -80,7 +81,7 @@ export function HostPage({ id }: { id: string }) {
           </section>
           <section aria-labelledby="inventory">
             <h2 id="inventory">Inventory</h2>
-            <table>
+            <ScrollTable label="Inventory">
               <thead>
                 <tr>
                   <th scope="col">App</th>
@@ -97,15 +98,15 @@ export function HostPage({ id }: { id: string }) {
                       key={`${app.name}-${index}`}
                       class={verdict?.verdict === 'affected' ? 'row-affected' : undefined}
                     >
-                      <td>{app.name}</td>
-                      <td class="mono">{app.version}</td>
-                      <td>{app.source}</td>
+                      <td>{shown(app.name)}</td>
+                      <td class="mono">{shown(app.version)}</td>
+                      <td>{shown(app.source)}</td>
                       <td>{verdict ? `${verdict.verdict} (${verdict.packId})` : '—'}</td>
                     </tr>
                   );
                 })}
               </tbody>
-            </table>
+            </ScrollTable>
           </section>
           <section aria-labelledby="findings">
             <h2 id="findings">Findings ({host.findings.length})</h2>
@@ -125,9 +126,9 @@ export function HostPage({ id }: { id: string }) {
                   .sort((a, b) => a.observedAt.localeCompare(b.observedAt))
                   .map((hit) => (
                     <li key={hit.id}>
-                      <time dateTime={hit.observedAt}>{when(hit.observedAt)}</time> {hit.title}{' '}
+                      <time dateTime={hit.observedAt}>{when(hit.observedAt)}</time> {shown(hit.title)}{' '}
                       <span class="mono">
-                        {String(hit.subject.value ?? hit.subject.host ?? hit.indicatorId)}
+                        {shown(String(hit.subject.value ?? hit.subject.host ?? hit.indicatorId))}
                       </span>
                     </li>
                   ))}
@@ -143,7 +144,7 @@ export function HostPage({ id }: { id: string }) {
                 </li>
               ))}
             </ul>
-            <table>
+            <ScrollTable label="Reports">
               <thead>
                 <tr>
                   <th scope="col">Received</th>
@@ -162,7 +163,7 @@ export function HostPage({ id }: { id: string }) {
                   </tr>
                 ))}
               </tbody>
-            </table>
+            </ScrollTable>
           </section>
         </>
       )}
@@ -175,13 +176,13 @@ function FindingList({ findings }: { findings: Finding[] }) {
     <ul class="findings">
       {findings.map((f) => (
         <li key={f.id}>
-          <strong>{f.title}</strong> <span class={`badge sev-${f.severity}`}>{f.severity}</span>
+          <strong>{shown(f.title)}</strong> <span class={`badge sev-${f.severity}`}>{f.severity}</span>
           <div class="muted">
             {f.kind} indicator <span class="mono">{f.indicatorId}</span> of pack {f.packId}
           </div>
           <details>
             <summary>Evidence</summary>
-            <pre>{JSON.stringify({ subject: f.subject, evidence: f.evidence }, null, 2)}</pre>
+            <pre>{shown(JSON.stringify({ subject: f.subject, evidence: f.evidence }, null, 2))}</pre>
           </details>
         </li>
       ))}

@@ -1,6 +1,6 @@
 import { api } from '../api.js';
-import { ago, STATE_LABELS } from '../format.js';
-import { Show, useLoad } from '../load.js';
+import { ago, STATE_LABELS, shown } from '../format.js';
+import { ScrollTable, Show, useLoad } from '../load.js';
 import { BASE, currentRoute, navigate } from '../router.js';
 
 /** A host as the list shows it. */
@@ -74,7 +74,7 @@ export function HostsPage() {
             {hosts.length === 0 ? (
               <p>No host matches.</p>
             ) : (
-              <table>
+              <ScrollTable label="Hosts">
                 <thead>
                   <tr>
                     <th scope="col">Host</th>
@@ -88,19 +88,19 @@ export function HostsPage() {
                   {hosts.map((h) => (
                     <tr key={h.id}>
                       <td>
-                        <a href={`${BASE}hosts/${h.id}`}>{h.hostname}</a>
+                        <a href={`${BASE}hosts/${h.id}`}>{shown(h.hostname)}</a>
                         {h.cloned && <span class="badge warn-badge">clone</span>}
                       </td>
                       <td>
                         <StateBadge state={h.state} />
                       </td>
-                      <td>{h.os ?? '—'}</td>
+                      <td>{shown(h.os) || '—'}</td>
                       <td class="mono">{h.addresses.slice(0, 3).join(', ')}</td>
                       <td>{ago(h.lastReportAt)}</td>
                     </tr>
                   ))}
                 </tbody>
-              </table>
+              </ScrollTable>
             )}
             {nextCursor && (
               <p>

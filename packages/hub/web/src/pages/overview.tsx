@@ -1,7 +1,7 @@
 import { api } from '../api.js';
 import type { Me } from '../app.js';
-import { ACTION_STATES, ago, STATE_LABELS } from '../format.js';
-import { Show, useLoad } from '../load.js';
+import { ACTION_STATES, ago, STATE_LABELS, shown } from '../format.js';
+import { ScrollTable, Show, useLoad } from '../load.js';
 import { BASE } from '../router.js';
 import { type HostSummary, StateBadge } from './hosts.js';
 
@@ -67,7 +67,7 @@ export function OverviewPage({ me }: { me: Me }) {
               {urgent.length === 0 ? (
                 <p>No host has beaconed, holds an indicator or an affected app.</p>
               ) : (
-                <table>
+                <ScrollTable label="Hosts to act on first">
                   <thead>
                     <tr>
                       <th scope="col">Host</th>
@@ -79,7 +79,7 @@ export function OverviewPage({ me }: { me: Me }) {
                     {urgent.map((h) => (
                       <tr key={h.id}>
                         <td>
-                          <a href={`${BASE}hosts/${h.id}`}>{h.hostname}</a>
+                          <a href={`${BASE}hosts/${h.id}`}>{shown(h.hostname)}</a>
                         </td>
                         <td>
                           <StateBadge state={h.state} />
@@ -88,7 +88,7 @@ export function OverviewPage({ me }: { me: Me }) {
                       </tr>
                     ))}
                   </tbody>
-                </table>
+                </ScrollTable>
               )}
             </section>
             <section aria-labelledby="news">
@@ -151,7 +151,7 @@ function TrendChart({ trend }: { trend: Summary['trend'] }) {
       </figcaption>
       <details>
         <summary>The numbers</summary>
-        <table>
+        <ScrollTable label="Hosts needing action and clean hosts per day">
           <thead>
             <tr>
               <th scope="col">Day</th>
@@ -168,7 +168,7 @@ function TrendChart({ trend }: { trend: Summary['trend'] }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </ScrollTable>
       </details>
     </figure>
   );

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import type { Me } from '../app.js';
 import { when } from '../format.js';
-import { ErrorNote, Show, useLoad } from '../load.js';
+import { ErrorNote, ScrollTable, Show, useLoad } from '../load.js';
 import { BASE, currentRoute, navigate } from '../router.js';
 
 interface Clock {
@@ -39,6 +39,15 @@ interface Quota {
 }
 
 const STATES = ['new', 'open', 'pending', 'resolved', 'closed'];
+/** The moves the hub allows from each state (closed is final); customers never set `pending` or `new`. */
+const MOVES: Record<string, string[]> = {
+  new: ['open', 'pending', 'resolved', 'closed'],
+  open: ['pending', 'resolved', 'closed'],
+  pending: ['open', 'resolved', 'closed'],
+  resolved: ['open', 'closed'],
+  closed: [],
+};
+const CUSTOMER_MOVES = ['open', 'resolved', 'closed'];
 const isStaff = (me: Me) => me.principal.role === 'vendor-staff';
 
 /** An SLA clock in words: met, running until its due time, or breached. */
@@ -99,7 +108,7 @@ export function TicketsPage({ me }: { me: Me }) {
             {tickets.length === 0 ? (
               <p>No ticket.</p>
             ) : (
-              <table>
+              <ScrollTable label="Tickets">
                 <thead>
                   <tr>
                     <th scope="col">Subject</th>
@@ -125,7 +134,7 @@ export function TicketsPage({ me }: { me: Me }) {
                     </tr>
                   ))}
                 </tbody>
-              </table>
+              </ScrollTable>
             )}
             {nextCursor && (
               <p>
@@ -270,7 +279,8 @@ export function TicketPage({ id, me }: { id: string; me: Me }) {
       if (failure instanceof ApiError) setError(failure);
     }
   };
-  const moves = isStaff(me) ? STATES : ['open', 'resolved', 'closed'];
+  const movesFrom = (state: string) =>
+    (MOVES[state] ?? []).filter((to) => isStaff(me) || CUSTOMER_MOVES.includes(to));
   return (
     <Show loaded={loaded}>
       {({ ticket }) => (
@@ -350,18 +360,16 @@ export function TicketPage({ id, me }: { id: string; me: Me }) {
           )}
           <fieldset class="actions">
             <legend class="visually-hidden">Move the ticket</legend>
-            {moves
-              .filter((s) => s !== ticket.state)
-              .map((s) => (
-                <button
-                  key={s}
-                  type="button"
-                  class="secondary"
-                  onClick={() => act('POST', `/api/v1/tickets/${ticket.id}/state`, { to: s })}
-                >
-                  Mark {s}
-                </button>
-              ))}
+            {movesFrom(ticket.state).map((s) => (
+              <button
+                key={s}
+                type="button"
+                class="secondary"
+                onClick={() => act('POST', `/api/v1/tickets/${ticket.id}/state`, { to: s })}
+              >
+                Mark {s}
+              </button>
+            ))}
           </fieldset>
         </>
       )}
