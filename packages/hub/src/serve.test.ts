@@ -147,6 +147,23 @@ describe.each(DIALECTS)('hub server on %s', (dialect) => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
+  it('answers a path or Host the adapter cannot read with 400, the security headers and a JSON error', async () => {
+    const { app } = testApp(store.db);
+    server = await listenApp(app, '127.0.0.1', 0);
+    const { port } = new URL(server.url);
+    for (const head of [
+      'GET /console/\\evil.example HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /api/v1/hosts/\\x HTTP/1.1\r\nHost: x\r\n\r\n',
+    ]) {
+      const answer = await rawExchange(Number(port), head);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        expect(answer.toLowerCase()).toContain(`${name.toLowerCase()}: ${value.toLowerCase()}`);
+      expect(answer).toContain('"code":"BAD_REQUEST"');
+    }
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it('lets an in-flight request finish on close, and accepts no new connection', async () => {
     const held = heldRoute();
     const { app } = testApp(store.db, { extra: [held.module] });

@@ -1,7 +1,7 @@
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type CsafSigner, loadCsafSigner } from './advisories/csaf/csaf-signer.js';
 import { createApp } from './app.js';
@@ -41,7 +41,7 @@ export interface Listening {
 
 /** Serves an app over HTTP on `host:port` (port 0 picks a free one). */
 export async function listenApp(app: Hono<HubEnv>, host: string, port: number): Promise<Listening> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createServer(getRequestListener(app.fetch, { errorHandler: unreadableRequest }));
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -69,6 +69,21 @@ export async function listenApp(app: Hono<HubEnv>, host: string, port: number): 
       return closing;
     },
   };
+}
+
+/**
+ * The answer to a request the adapter cannot turn into a web Request (a backslash in the path, a bad Host): 400
+ * with the security headers and a JSON error, as the app answers; anything else 500 without its details.
+ */
+function unreadableRequest(error: unknown): Response {
+  const [status, code, message] =
+    error instanceof RequestError
+      ? [400, 'BAD_REQUEST', 'malformed request: the path or Host header cannot be read']
+      : [500, 'INTERNAL', 'internal error'];
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json' },
+  });
 }
 
 /**
