@@ -5,17 +5,11 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchConsoleBrowser, screenshotPage, seriousA11yViolations } from '../testing/console-browser.js';
+import { affectedWindowsImage, cleanImage, reportOnce } from '../testing/fleet-fixtures.js';
 import { addHubToken, runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
 import { jsonCaller } from '../testing/test-hub.js';
 
 const PASSWORD = 'console test password';
-
-/** The root package's image builder (outside this package's sources, so loaded at run time). */
-async function affectedWindowsImage(): Promise<string> {
-  const path = new URL('../../../../src/testing/remediate-image.js', import.meta.url).href;
-  const module = (await import(path)) as { windowsImage(at?: string): string };
-  return module.windowsImage(mkdtempSync(join(tmpdir(), 'chainsweep-affected-')));
-}
 
 /**
  * The console in Debian's Chromium against the real `chainsweep serve`: two agents report from fixture trees (one
@@ -77,30 +71,8 @@ describe('the console in a real browser', () => {
     );
     const ioc = join(dir, 'iocs.txt');
     writeFileSync(ioc, `${createHash('sha256').update(dll).digest('hex')};trojanized ffmpeg.dll (test)\n`);
-    const clean = mkdtempSync(join(tmpdir(), 'chainsweep-clean-'));
-    writeFileSync(join(clean, 'notes.txt'), 'nothing to see');
-    for (const [name, image] of [
-      ['affected', affected],
-      ['clean', clean],
-    ] as const) {
-      const state = mkdtempSync(join(tmpdir(), `chainsweep-agent-${name}-`));
-      const run = await runHubCli([
-        'agent',
-        '--hub',
-        hub.url,
-        '--enrol',
-        enrol,
-        '--state',
-        state,
-        '--once',
-        '--retries',
-        '0',
-        '--',
-        '--root',
-        image,
-        '--ioc',
-        ioc,
-      ]);
+    for (const image of [affected, cleanImage()]) {
+      const run = await reportOnce(hub.url, enrol, image, ['--ioc', ioc]);
       expect(run.code, run.stderr).toBe(0);
     }
     const api = jsonCaller((path, init) => fetch(`${hub.url}${path}`, init));

@@ -1,15 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { affectedWindowsImage, cleanImage, reportOnce } from '../testing/fleet-fixtures.js';
 import { addHubToken, runHubCli, type ServeProcess, startServe } from '../testing/run-hub-cli.js';
-
-/** The root package's image builder (outside this package's sources, so loaded at run time). */
-async function affectedWindowsImage(): Promise<string> {
-  const path = new URL('../../../../src/testing/remediate-image.js', import.meta.url).href;
-  const module = (await import(path)) as { windowsImage(at?: string): string };
-  return module.windowsImage(mkdtempSync(join(tmpdir(), 'chainsweep-affected-')));
-}
 
 describe('fleet end to end', () => {
   let serve: ServeProcess | undefined;
@@ -24,29 +18,8 @@ describe('fleet end to end', () => {
     const enrol = await addHubToken(data, 'Acme', 'enrol');
     const api = await addHubToken(data, 'Acme', 'api', 'org-member');
     serve = await startServe(['--data', data, '--listen', '127.0.0.1:0']);
-    const affected = await affectedWindowsImage();
-    const clean = mkdtempSync(join(tmpdir(), 'chainsweep-clean-'));
-    writeFileSync(join(clean, 'notes.txt'), 'nothing to see');
-    for (const [name, image] of [
-      ['affected', affected],
-      ['clean', clean],
-    ] as const) {
-      const state = mkdtempSync(join(tmpdir(), `chainsweep-agent-${name}-`));
-      const run = await runHubCli([
-        'agent',
-        '--hub',
-        serve.url,
-        '--enrol',
-        enrol,
-        '--state',
-        state,
-        '--once',
-        '--retries',
-        '0',
-        '--',
-        '--root',
-        image,
-      ]);
+    for (const image of [await affectedWindowsImage(), cleanImage()]) {
+      const run = await reportOnce(serve.url, enrol, image);
       expect(run.code, run.stderr).toBe(0);
     }
     const get = async (path: string) => {

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ago, shown, when } from '../format.js';
 import { ScrollTable, Show, useLoad } from '../load.js';
-import { StateBadge } from './hosts.js';
+import { type HostSummary, StateBadge } from './hosts.js';
 
 interface Finding {
   id: string;
@@ -15,15 +15,7 @@ interface Finding {
   evidence: Record<string, unknown>;
   observedAt: string;
 }
-interface HostDetail {
-  id: string;
-  hostId: string;
-  hostname: string;
-  os: string | null;
-  addresses: string[];
-  state: string;
-  stateSince: string;
-  lastReportAt: string | null;
+interface HostDetail extends HostSummary {
   inventory: { name: string; version: string; source: string; location?: string }[];
   verdicts: { app: number; packId: string; verdict: string; product?: string }[];
   findings: Finding[];
