@@ -14,12 +14,14 @@ export function tooLarge(maxBytes: number): HttpError {
 export function bodyLimit(maxBytes: number): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     const raw = c.req.raw;
-    if (!raw.body) return next();
+    if (raw.method === 'GET' || raw.method === 'HEAD') return next();
     const declared = raw.headers.get('content-length');
     if (declared !== null && !raw.headers.has('transfer-encoding')) {
       if (!/^\d+$/.test(declared) || Number(declared) > maxBytes) throw tooLarge(maxBytes);
       return next();
     }
+    // Only a body without a declared length is wrapped: reading `raw.body` turns the Node request into a web stream.
+    if (!raw.body) return next();
     let seen = 0;
     const counted = raw.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
