@@ -270,10 +270,18 @@ describe('the console in a real browser', () => {
       'for macOS: trojanized too',
     );
     await go('/console/tickets', 'Ticket queue');
+    // Staff see every organisation's tickets and hosts, each with its organisation's name.
+    await expect
+      .poll(() => page.getByRole('row').filter({ hasText: 'Question 1' }).textContent())
+      .toContain('Acme');
     await audit('ticket-queue');
     await page.getByRole('link', { name: 'Question 1' }).click();
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await expect.poll(() => page.locator('main').textContent()).toContain('assigned to you');
+    await go('/console/hosts', 'Hosts');
+    await expect
+      .poll(() => page.getByRole('row').filter({ hasText: 'clean' }).textContent())
+      .toContain('Acme');
   }, 120_000);
 
   it('has no serious accessibility violation on any page', () => {

@@ -20,7 +20,11 @@ export interface Me {
 
 const PAGES: { path: RegExp; title: string; page: (match: string[], me: Me) => preact.JSX.Element }[] = [
   { path: /^$/, title: 'Fleet overview', page: (_, me) => <OverviewPage me={me} /> },
-  { path: /^hosts$/, title: 'Hosts', page: () => <HostsPage /> },
+  {
+    path: /^hosts$/,
+    title: 'Hosts',
+    page: (_, me) => <HostsPage staff={me.principal.role === 'vendor-staff'} />,
+  },
   { path: /^hosts\/([^/]+)$/, title: 'Host', page: ([id]) => <HostPage id={id as string} /> },
   { path: /^advisories$/, title: 'Advisories', page: (_, me) => <AdvisoriesPage me={me} /> },
   {

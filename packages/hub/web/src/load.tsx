@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError } from './api.js';
+import { ApiError, api } from './api.js';
 
 /** What a page loads: the data once there, or the error that stopped it. */
 export interface Loaded<T> {
@@ -71,4 +71,16 @@ export function ScrollTable({ label, children }: { label: string; children: Comp
       <table>{children}</table>
     </section>
   );
+}
+
+/** The names of the organisations by id, for vendor staff (who see them all); empty for everyone else. */
+export function useOrgNames(staff: boolean): Map<string, string> {
+  const loaded = useLoad(
+    () =>
+      staff
+        ? api<{ orgs: { id: string; name: string }[] }>('GET', '/api/v1/orgs')
+        : Promise.resolve({ orgs: [] }),
+    `orgs:${staff}`,
+  );
+  return new Map((loaded.data?.orgs ?? []).map((o) => [o.id, o.name]));
 }

@@ -1,11 +1,12 @@
 import { api } from '../api.js';
 import { ago, STATE_LABELS, shown } from '../format.js';
-import { ScrollTable, Show, useLoad } from '../load.js';
+import { ScrollTable, Show, useLoad, useOrgNames } from '../load.js';
 import { BASE, currentRoute, navigate } from '../router.js';
 
 /** A host as the list shows it. */
 export interface HostSummary {
   id: string;
+  orgId: string;
   hostId: string;
   hostname: string;
   os: string | null;
@@ -30,7 +31,8 @@ const FILTERS = [
 ] as const;
 
 /** Hosts, searchable and filtered by state, app version, indicator and pack, a page at a time. */
-export function HostsPage() {
+export function HostsPage({ staff }: { staff: boolean }) {
+  const orgs = useOrgNames(staff);
   const { query } = currentRoute();
   const key = query.toString();
   const loaded = useLoad(
@@ -78,6 +80,7 @@ export function HostsPage() {
                 <thead>
                   <tr>
                     <th scope="col">Host</th>
+                    {staff && <th scope="col">Organisation</th>}
                     <th scope="col">State</th>
                     <th scope="col">OS</th>
                     <th scope="col">Addresses</th>
@@ -91,6 +94,7 @@ export function HostsPage() {
                         <a href={`${BASE}hosts/${h.id}`}>{shown(h.hostname)}</a>
                         {h.cloned && <span class="badge warn-badge">clone</span>}
                       </td>
+                      {staff && <td>{orgs.get(h.orgId) ?? h.orgId}</td>}
                       <td>
                         <StateBadge state={h.state} />
                       </td>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import type { Me } from '../app.js';
 import { when } from '../format.js';
-import { ErrorNote, ScrollTable, Show, useLoad } from '../load.js';
+import { ErrorNote, ScrollTable, Show, useLoad, useOrgNames } from '../load.js';
 import { BASE, currentRoute, navigate } from '../router.js';
 
 interface Clock {
@@ -12,6 +12,7 @@ interface Clock {
 }
 interface Ticket {
   id: string;
+  orgId: string;
   incident: { id: string; slug: string };
   subject: string;
   priority: string;
@@ -63,6 +64,7 @@ function ClockText({ label, clock }: { label: string; clock: Clock }) {
 
 /** Tickets in the caller's scope; for staff, the queue with filters by state and assignee. */
 export function TicketsPage({ me }: { me: Me }) {
+  const orgs = useOrgNames(isStaff(me));
   const { query } = currentRoute();
   const key = query.toString();
   const loaded = useLoad(
@@ -112,6 +114,7 @@ export function TicketsPage({ me }: { me: Me }) {
                 <thead>
                   <tr>
                     <th scope="col">Subject</th>
+                    {isStaff(me) && <th scope="col">Organisation</th>}
                     <th scope="col">State</th>
                     <th scope="col">Priority</th>
                     <th scope="col">SLA</th>
@@ -125,6 +128,7 @@ export function TicketsPage({ me }: { me: Me }) {
                         <a href={`${BASE}tickets/${t.id}`}>{t.subject}</a>
                         {t.paid && <span class="badge">paid</span>}
                       </td>
+                      {isStaff(me) && <td>{orgs.get(t.orgId) ?? t.orgId}</td>}
                       <td>{t.state}</td>
                       <td>{t.priority}</td>
                       <td>
