@@ -16,9 +16,9 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { launchConsoleBrowser } from '../packages/hub/src/testing/console-browser.js';
 import { percentile } from './hub-load.js';
+import { CLI, startServe, stop } from './hub-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/bin/chainsweep.js');
 const { values } = parseArgs({
   options: { hosts: { type: 'string', default: '100000' }, runs: { type: 'string', default: '10' } },
 });
@@ -98,17 +98,7 @@ async function main(): Promise<void> {
     `${PASSWORD}\n`,
   );
   const counts = seed(join(data, 'hub.db'));
-  const serve = spawn(process.execPath, [CLI, 'serve', '--data', data, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve) => {
-    let text = '';
-    serve.stderr.on('data', (d) => {
-      text += d;
-      const found = /listening on (http:\/\/\S+)\n/.exec(text);
-      if (found?.[1]) resolve(found[1]);
-    });
-  });
+  const { child: serve, url } = await startServe(['--data', data], join(data, 'serve.log'));
   const browser = await launchConsoleBrowser();
   try {
     const page = browser.pages()[0] ?? (await browser.newPage());
@@ -161,7 +151,7 @@ async function main(): Promise<void> {
     writeFileSync(join(ROOT, 'bench/.work/console-results.md'), `${table}\n`);
   } finally {
     await browser.close();
-    serve.kill('SIGTERM');
+    await stop(serve);
   }
 }
 

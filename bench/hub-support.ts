@@ -11,25 +11,22 @@
  * bench/.work/support-results.md). `--keep` leaves the data folder and the PostgreSQL database in place (their
  * names on stderr), for EXPLAIN.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { wordsOf } from '../packages/hub/src/support/forum/search-terms.js';
 import { HubClient, percentile, runPool } from './hub-load.js';
+import {
+  chainsweep,
+  cpuSecondsOf,
+  type ScratchDatabase,
+  scratchDatabase,
+  startServe,
+  stop,
+} from './hub-process.js';
 import { Random } from './random.js';
 import {
   type CorpusPost,
@@ -42,7 +39,6 @@ import {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, 'bench/.work');
-const CLI = join(ROOT, 'dist/bin/chainsweep.js');
 /** The page size of the timed searches (the API's largest). */
 const SEARCH_LIMIT = 50;
 
@@ -86,46 +82,6 @@ const log = (line: string) =>
 
 // --- the hub ----------------------------------------------------------------------------------------------
 
-function cli(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`chainsweep ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim()),
-    ),
-  );
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function startServe(dataDir: string, dbArgs: string[], logFile: string) {
-  const fd = openSync(logFile, 'w');
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--data', dataDir, '--listen', '127.0.0.1:0', ...dbArgs],
-    { stdio: ['ignore', 'ignore', fd] },
-  );
-  closeSync(fd);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const match = /listening on (http:\/\/\S+)/.exec(readFileSync(logFile, 'utf8'));
-    if (match?.[1]) return { child, url: match[1] };
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`serve did not start: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
 /** Throughput, latency and hub CPU of one batch of requests. */
 interface Load {
   perS: number;
@@ -161,44 +117,23 @@ async function runOn(dialect: 'sqlite' | 'postgres', corpus: readonly CorpusPost
   mkdirSync(WORK, { recursive: true });
   const dataDir = await mkdtemp(join(WORK, `support-${dialect}-`));
   let dbArgs: string[] = [];
-  let dropDatabase = async () => undefined as unknown;
-  /** Without autovacuum (a test server's setting) nothing updates the planner's statistics: the bench does. */
-  let analyze = async () => undefined as unknown;
-  let databaseMiB = async () => Number.NaN;
+  let database: ScratchDatabase | undefined;
   if (dialect === 'postgres') {
-    const name = `bench_support_${process.pid}_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: options.db });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(options.db as string);
-    url.pathname = `/${name}`;
-    dbArgs = ['--db', url.toString()];
-    const autovacuum = (await admin.query('SHOW autovacuum')).rows[0]?.autovacuum === 'on';
-    const stats = new pg.Client({ connectionString: url.toString() });
-    await stats.connect();
-    if (!autovacuum) {
+    database = await scratchDatabase(options.db as string, 'bench_support');
+    dbArgs = ['--db', database.url];
+    if (!database.autovacuum)
       log(
         'postgres: autovacuum is off on this server; the bench runs ANALYZE after each load, as autovacuum would',
       );
-      analyze = () => stats.query('ANALYZE');
-    }
-    databaseMiB = async () =>
-      Number((await stats.query('SELECT pg_database_size(current_database()) AS size')).rows[0]?.size) /
-      1048576;
-    dropDatabase = async () => {
-      await stats.end();
-      if (options.keep) log(`postgres: kept database ${url}`);
-      else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    };
   }
+  const analyze = async () => database?.analyze();
   const checks: string[] = [];
   const check = (ok: boolean, what: string) => {
     checks.push(`${ok ? 'ok' : 'FAILED'}: ${what}`);
     if (!ok) log(`check FAILED: ${what}`);
   };
   try {
-    const admin = (...args: string[]) => cli(['hub', '--data', dataDir, ...dbArgs, ...args]);
+    const admin = (...args: string[]) => chainsweep(['hub', '--data', dataDir, ...dbArgs, ...args]);
     await admin('org', 'add', 'bench');
     await admin('org', 'add', 'other');
     const apiToken = (org: string, role: string) =>
@@ -206,7 +141,10 @@ async function runOn(dialect: 'sqlite' | 'postgres', corpus: readonly CorpusPost
     const member = await apiToken('bench', 'org-member');
     const otherMember = await apiToken('other', 'org-member');
     const staff = await apiToken('bench', 'vendor-staff');
-    const { child, url } = await startServe(dataDir, dbArgs, join(WORK, `support-serve-${dialect}.log`));
+    const { child, url } = await startServe(
+      ['--data', dataDir, ...dbArgs],
+      join(WORK, `support-serve-${dialect}.log`),
+    );
     const pid = child.pid as number;
     const client = new HubClient(url, CONCURRENCY);
     const json = (token: string) => ({
@@ -347,14 +285,15 @@ async function runOn(dialect: 'sqlite' | 'postgres', corpus: readonly CorpusPost
               .map((f) => join(dataDir, f))
               .filter(existsSync)
               .reduce((sum, f) => sum + statSync(f).size, 0) / 1048576
-          : await databaseMiB();
+          : await (database?.sizeMiB() ?? Number.NaN);
       return { dialect, tickets, ticketReplies, threads, replies, loadSeconds, searches, storeMiB, checks };
     } finally {
       client.close();
       await stop(child);
     }
   } finally {
-    await dropDatabase();
+    if (database && options.keep) log(`postgres: kept database ${database.url}`);
+    await database?.drop(options.keep);
     if (options.keep) log(`${dialect}: kept data folder ${dataDir}`);
     else rmSync(dataDir, { recursive: true, force: true });
   }

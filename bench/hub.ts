@@ -7,30 +7,26 @@
  * `--profile` writes the hub's CPU profile to bench/.work/hub-profiles; `--serve-cli` runs another build of the
  * CLI, for comparisons. Prints a Markdown table (also written to bench/.work/hub-results.md).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { packArchiveBytes, sha256Indicator, testKey } from '../packages/hub/src/packs/test-packs.js';
 import { benchHost, benchReportBody, plantedCounts, RETRO_SHA256 } from './hub-fleet.js';
 import { HubClient, percentile, runPool } from './hub-load.js';
+import {
+  chainsweep,
+  cpuSecondsOf,
+  type ScratchDatabase,
+  scratchDatabase,
+  startServe,
+  stop,
+} from './hub-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, 'bench/.work');
-const CLI = join(ROOT, 'dist/bin/chainsweep.js');
 const BODIES = join(WORK, 'hub-bodies-v1.bin');
 const QUERY_RUNS = 200;
 
@@ -113,20 +109,6 @@ function reportBodies(n: number): Buffer[] {
   return bodies;
 }
 
-function cli(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`chainsweep ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim()),
-    ),
-  );
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** Peak and current resident memory of a process, MiB, from /proc. */
 function memoryOf(pid: number): { peak: number; now: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -134,80 +116,26 @@ function memoryOf(pid: number): { peak: number; now: number } {
   return { peak: kib('VmHWM') / 1024, now: kib('VmRSS') / 1024 };
 }
 
-async function startServe(dataDir: string, dbArgs: string[], keyring: string, logFile: string) {
-  const fd = openSync(logFile, 'w');
-  const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(WORK, 'hub-profiles')}`] : [];
-  const child = spawn(
-    process.execPath,
-    [
-      ...profile,
-      options['serve-cli'] ?? CLI,
-      'serve',
-      '--data',
-      dataDir,
-      '--listen',
-      '127.0.0.1:0',
-      '--pack-keys',
-      keyring,
-      ...dbArgs,
-    ],
-    { stdio: ['ignore', 'ignore', fd] },
-  );
-  closeSync(fd);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const match = /listening on (http:\/\/\S+)/.exec(readFileSync(logFile, 'utf8'));
-    if (match?.[1]) return { child, url: match[1] };
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`serve did not start: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
 async function runOn(dialect: 'sqlite' | 'postgres', n: number, bodies: Buffer[]): Promise<Result> {
   const dataDir = await mkdtemp(join(WORK, `hub-${dialect}-`));
   let dbArgs: string[] = [];
-  let dropDatabase = async () => undefined as unknown;
-  /** Without autovacuum (a test server's setting) nothing updates the planner's statistics: the bench does. */
-  let analyze = async () => undefined as unknown;
+  let database: ScratchDatabase | undefined;
   if (dialect === 'postgres') {
-    const name = `bench_hub_${process.pid}_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: options.db });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(options.db as string);
-    url.pathname = `/${name}`;
-    dbArgs = ['--db', url.toString()];
-    const autovacuum = (await admin.query('SHOW autovacuum')).rows[0]?.autovacuum === 'on';
-    const stats = new pg.Client({ connectionString: url.toString() });
-    await stats.connect();
-    if (!autovacuum) {
+    database = await scratchDatabase(options.db as string, 'bench_hub');
+    dbArgs = ['--db', database.url];
+    if (!database.autovacuum)
       log(
         'postgres: autovacuum is off on this server; the bench runs ANALYZE every 10 s as autovacuum would',
       );
-      analyze = () => stats.query('ANALYZE');
-    }
-    dropDatabase = async () => {
-      await stats.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    };
   }
+  const analyze = async () => database?.analyze();
   const checks: string[] = [];
   const check = (ok: boolean, what: string) => {
     checks.push(`${ok ? 'ok' : 'FAILED'}: ${what}`);
     if (!ok) log(`check FAILED: ${what}`);
   };
   try {
-    const admin = (...args: string[]) => cli(['hub', '--data', dataDir, ...dbArgs, ...args]);
+    const admin = (...args: string[]) => chainsweep(['hub', '--data', dataDir, ...dbArgs, ...args]);
     await admin('org', 'add', 'bench');
     const enrolToken = await admin('token', 'add', '--org', 'bench', '--kind', 'enrol');
     const apiToken = await admin('token', 'add', '--org', 'bench', '--kind', 'api', '--role', 'org-member');
@@ -225,7 +153,10 @@ async function runOn(dialect: 'sqlite' | 'postgres', n: number, bodies: Buffer[]
     const keyring = join(dataDir, 'bench-keyring.json');
     writeFileSync(keyring, JSON.stringify({ keys: [packKey.key] }));
     const logFile = join(WORK, `hub-serve-${dialect}.log`);
-    const { child, url } = await startServe(dataDir, dbArgs, keyring, logFile);
+    const { child, url } = await startServe(['--data', dataDir, '--pack-keys', keyring, ...dbArgs], logFile, {
+      nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(WORK, 'hub-profiles')}`] : [],
+      ...(options['serve-cli'] ? { cli: options['serve-cli'] } : {}),
+    });
     const pid = child.pid as number;
     const client = new HubClient(url, CONCURRENCY);
     try {
@@ -407,7 +338,7 @@ async function runOn(dialect: 'sqlite' | 'postgres', n: number, bodies: Buffer[]
       await stop(child);
     }
   } finally {
-    await dropDatabase();
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
